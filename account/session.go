@@ -1,0 +1,24 @@
+package account
+
+import (
+	"errors"
+	"time"
+)
+
+// ErrSessionNotFound is returned for a session token that is unknown,
+// expired or revoked; callers treat the browser as signed out.
+var ErrSessionNotFound = errors.New("account: session not found")
+
+// Session is a signed-in browser session as the web layer sees it.
+type Session struct {
+	ID          int
+	UserID      int
+	Username    string
+	DisplayName string
+	// StaffRole is "none", "agent" or "admin".
+	StaffRole string
+	// AuthMethods lists how this session authenticated, e.g. "password",
+	// "totp", "webauthn".
+	AuthMethods []string
+	ExpiresAt   time.Time
+}

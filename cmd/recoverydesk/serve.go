@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/recoverydesk/recoverydesk/account"
+	"github.com/recoverydesk/recoverydesk/internal/config"
+	"github.com/recoverydesk/recoverydesk/web"
+)
+
+func serveCommand() *command {
+	return &command{
+		name:    "serve",
+		summary: "run the web server (production)",
+		help: `Serves the web application on HTTP_ADDR. Needs SECRET_KEY and BASE_URL.
+Migrations are applied at start (safe with several processes). Run as many
+serve processes as needed against one database; put TLS in front.
+SIGINT/SIGTERM: stop accepting, let requests finish (SHUTDOWN_TIMEOUT), exit 0.`,
+		run: func(ctx context.Context, c *cli, _ any, args []string) error {
+			if len(args) > 0 {
+				return usagef("unexpected argument %q", args[0])
+			}
+			rt, err := setup(ctx, c, config.ModeServe, true)
+			if err != nil {
+				return err
+			}
+			defer rt.close()
+			ln, err := net.Listen("tcp", rt.cfg.HTTPAddr)
+			if err != nil {
+				return fmt.Errorf("listen on HTTP_ADDR: %w", err)
+			}
+			app, err := newWebApp(rt, nil)
+			if err != nil {
+				return err
+			}
+			rt.log.Info("serving", "url", rt.cfg.BaseURL.String(), "addr", ln.Addr().String())
+			return web.Serve(ctx, app, ln, rt.cfg.ShutdownTimeout)
+		},
+	}
+}
+
+// newWebApp wires the web layer to the runtime's services.
+func newWebApp(rt *runtime, dev *web.DevMail) (*fiber.App, error) {
+	return web.New(web.Deps{
+		Config:   rt.cfg,
+		Logger:   rt.log,
+		Sessions: account.NewSessions(rt.store.Ent, account.DefaultSessionPolicy, nil),
+		Ready:    rt.ready,
+		DevMail:  dev,
+	})
+}

@@ -1,0 +1,79 @@
+// Package config reads the program's configuration from environment
+// variables. Every option is declared once, in the table in options.go, with
+// its default, its meaning and its validator; the README's configuration
+// table mirrors it.
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"time"
+)
+
+// Mode says which subcommand is loading the configuration; defaults and
+// requirements differ between a developer's `dev` and production's `serve`.
+type Mode int
+
+const (
+	// ModeDev is `recoverydesk dev`: everything in one process, safe
+	// defaults, a SECRET_KEY generated and kept under DATA_DIR.
+	ModeDev Mode = iota
+	// ModeServe is `recoverydesk serve`: SECRET_KEY and BASE_URL required.
+	ModeServe
+	// ModeWorker is `recoverydesk worker`: SECRET_KEY required.
+	ModeWorker
+	// ModeTool is migrate, seed and other one-shot commands.
+	ModeTool
+)
+
+// Config is the validated configuration of one process.
+type Config struct {
+	// DatabaseURL is the PostgreSQL connection URL; empty means discover
+	// one (see internal/pgcluster).
+	DatabaseURL string
+	// HTTPAddr is the address the web server listens on.
+	HTTPAddr string
+	// BaseURL is the public URL of the site, used in emailed links.
+	BaseURL *url.URL
+	// SiteName is shown in pages and email subjects.
+	SiteName string
+	// SecretKey signs tokens, Message-IDs and cookies. At least 32 bytes.
+	SecretKey []byte
+	// IMAPURL is the support mailbox, e.g. imaps://user:pass@host/INBOX.
+	IMAPURL *url.URL
+	// SMTPURL is the outbound relay, e.g. smtp+starttls://user:pass@host:587.
+	SMTPURL *url.URL
+	// SupportAddress is the address requesters write to and mail comes from.
+	SupportAddress string
+	// DataDir holds dev state: the generated secret key and the private
+	// PostgreSQL cluster.
+	DataDir string
+	// LogLevel is the minimum slog level.
+	LogLevel string
+	// LogFormat is "text" or "json".
+	LogFormat string
+	// ShutdownTimeout bounds how long in-flight requests and jobs may take
+	// to finish after SIGINT/SIGTERM.
+	ShutdownTimeout time.Duration
+	// Workers is the number of River jobs run at once per process.
+	Workers int
+	// PrivateCluster forces the private PostgreSQL cluster under DataDir
+	// even when a server answers (used by tests of the fallback).
+	PrivateCluster bool
+	// Mode is the subcommand this configuration was loaded for.
+	Mode Mode
+}
+
+// Error names the environment variable whose value is wrong.
+type Error struct {
+	Var    string
+	Value  string
+	Reason string
+}
+
+func (e *Error) Error() string {
+	if e.Value == "" {
+		return fmt.Sprintf("config: %s: %s", e.Var, e.Reason)
+	}
+	return fmt.Sprintf("config: %s=%q: %s", e.Var, e.Value, e.Reason)
+}

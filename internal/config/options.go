@@ -1,0 +1,184 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Option describes one environment variable: the README's configuration
+// table is this list.
+type Option struct {
+	// Name is the environment variable.
+	Name string
+	// Default is used when the variable is unset or empty; "" means none.
+	Default string
+	// Help says what the variable means.
+	Help string
+	// RequiredIn lists the modes that refuse to start without it.
+	RequiredIn []Mode
+	set        func(c *Config, v string) error
+}
+
+// Options returns the table of every variable the program reads, in the
+// order the README lists them.
+func Options() []Option {
+	return []Option{
+		{Name: "DATABASE_URL", Help: "PostgreSQL URL. Unset: postgres://localhost:5432, else a private cluster under DATA_DIR/postgres if PostgreSQL's binaries are installed.",
+			set: func(c *Config, v string) error {
+				if v == "" {
+					return nil
+				}
+				u, err := url.Parse(v)
+				if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+					return fmt.Errorf("must be a postgres:// URL")
+				}
+				c.DatabaseURL = v
+				return nil
+			}},
+		{Name: "HTTP_ADDR", Default: "127.0.0.1:8080", Help: "Address the web server listens on.",
+			set: func(c *Config, v string) error {
+				host, port, err := splitHostPort(v)
+				if err != nil {
+					return err
+				}
+				c.HTTPAddr = host + ":" + port
+				return nil
+			}},
+		{Name: "BASE_URL", Help: "Public URL of the site, used in emailed links. Default: http://HTTP_ADDR.", RequiredIn: []Mode{ModeServe, ModeWorker},
+			set: func(c *Config, v string) error {
+				if v == "" {
+					v = "http://" + c.HTTPAddr
+				}
+				u, err := url.Parse(v)
+				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+					return fmt.Errorf("must be an absolute http:// or https:// URL")
+				}
+				u.Path = strings.TrimSuffix(u.Path, "/")
+				c.BaseURL = u
+				return nil
+			}},
+		{Name: "SITE_NAME", Default: "Recovery Desk", Help: "Name shown in pages and in email subjects.",
+			set: func(c *Config, v string) error {
+				if len(v) > 80 || strings.ContainsAny(v, "\r\n") {
+					return fmt.Errorf("must be one line of at most 80 characters")
+				}
+				c.SiteName = v
+				return nil
+			}},
+		{Name: "SECRET_KEY", Help: "At least 32 characters; signs tokens, cookies and Message-IDs. dev generates one in DATA_DIR/secret_key.", RequiredIn: []Mode{ModeServe, ModeWorker},
+			set: func(c *Config, v string) error {
+				if v == "" {
+					return nil
+				}
+				if len(v) < 32 {
+					return fmt.Errorf("must be at least 32 characters (try: openssl rand -hex 32)")
+				}
+				c.SecretKey = []byte(v)
+				return nil
+			}},
+		{Name: "IMAP_URL", Help: "Support mailbox: imap:// or imaps://user:password@host[:port]/MAILBOX. dev runs an in-process server; unset elsewhere disables ingestion.",
+			set: func(c *Config, v string) error {
+				u, err := parseMailURL(v, "imap", "imaps")
+				c.IMAPURL = u
+				return err
+			}},
+		{Name: "SMTP_URL", Help: "Outbound relay: smtp://, smtp+starttls:// or smtps://[user:password@]host[:port]. dev runs an in-process sink.", RequiredIn: []Mode{ModeWorker},
+			set: func(c *Config, v string) error {
+				u, err := parseMailURL(v, "smtp", "smtp+starttls", "smtps")
+				c.SMTPURL = u
+				return err
+			}},
+		{Name: "SUPPORT_ADDRESS", Default: "support@recoverydesk.test", Help: "Address requesters write to; outgoing mail is sent from it.",
+			set: func(c *Config, v string) error {
+				a, err := mail.ParseAddress(v)
+				if err != nil || a.Name != "" {
+					return fmt.Errorf("must be a bare email address like support@example.org")
+				}
+				c.SupportAddress = a.Address
+				return nil
+			}},
+		{Name: "DATA_DIR", Default: ".data", Help: "Directory for dev state: the generated secret key and the private PostgreSQL cluster.",
+			set: func(c *Config, v string) error { c.DataDir = v; return nil }},
+		{Name: "LOG_LEVEL", Default: "info", Help: "debug, info, warn or error.",
+			set: func(c *Config, v string) error {
+				var l slog.Level
+				if err := l.UnmarshalText([]byte(v)); err != nil {
+					return fmt.Errorf("must be debug, info, warn or error")
+				}
+				c.LogLevel = strings.ToLower(v)
+				return nil
+			}},
+		{Name: "LOG_FORMAT", Default: "text", Help: "text or json.",
+			set: func(c *Config, v string) error {
+				if v != "text" && v != "json" {
+					return fmt.Errorf("must be text or json")
+				}
+				c.LogFormat = v
+				return nil
+			}},
+		{Name: "SHUTDOWN_TIMEOUT", Default: "30s", Help: "How long in-flight requests and jobs may run after SIGINT/SIGTERM.",
+			set: func(c *Config, v string) error {
+				d, err := time.ParseDuration(v)
+				if err != nil || d <= 0 {
+					return fmt.Errorf("must be a positive duration like 30s")
+				}
+				c.ShutdownTimeout = d
+				return nil
+			}},
+		{Name: "WORKERS", Default: "10", Help: "River jobs run at once per process.",
+			set: func(c *Config, v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 || n > 1000 {
+					return fmt.Errorf("must be a whole number from 1 to 1000")
+				}
+				c.Workers = n
+				return nil
+			}},
+		{Name: "PRIVATE_CLUSTER", Default: "false", Help: "true: always use the private PostgreSQL cluster under DATA_DIR/postgres (tests of the fallback).",
+			set: func(c *Config, v string) error {
+				b, err := strconv.ParseBool(v)
+				if err != nil {
+					return fmt.Errorf("must be true or false")
+				}
+				c.PrivateCluster = b
+				return nil
+			}},
+	}
+}
+
+func splitHostPort(v string) (string, string, error) {
+	i := strings.LastIndex(v, ":")
+	if i < 0 {
+		return "", "", fmt.Errorf("must be host:port, e.g. 127.0.0.1:8080")
+	}
+	host, port := v[:i], v[i+1:]
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return "", "", fmt.Errorf("port must be a number from 0 to 65535")
+	}
+	return host, port, nil
+}
+
+func parseMailURL(v string, schemes ...string) (*url.URL, error) {
+	if v == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(v)
+	if err != nil {
+		return nil, fmt.Errorf("not a URL: %v", err)
+	}
+	for _, s := range schemes {
+		if u.Scheme == s {
+			if u.Hostname() == "" {
+				return nil, fmt.Errorf("needs a host")
+			}
+			return u, nil
+		}
+	}
+	return nil, fmt.Errorf("scheme must be one of %s", strings.Join(schemes, ", "))
+}

@@ -1,0 +1,137 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/microcosm-cc/bluemonday"
+
+	"github.com/recoverydesk/recoverydesk/account"
+	"github.com/recoverydesk/recoverydesk/internal/config"
+	"github.com/recoverydesk/recoverydesk/mailbox/devmail"
+)
+
+// SessionLookup finds the signed-in session of a session cookie's token.
+// It returns account.ErrSessionNotFound for an unknown, expired or revoked
+// token.
+type SessionLookup interface {
+	Lookup(ctx context.Context, token string) (*account.Session, error)
+}
+
+// Deps is everything the web layer needs from the rest of the program.
+type Deps struct {
+	Config   config.Config
+	Logger   *slog.Logger
+	Sessions SessionLookup
+	// Ready reports whether the database is reachable and migrations are
+	// applied; /readyz answers 503 while it returns an error.
+	Ready func(ctx context.Context) error
+	// DevMail enables the /dev/mail pages. Nil outside dev, where those
+	// paths answer 404.
+	DevMail *DevMail
+	// Extra registers additional routes after the middleware and before
+	// the final 404 handler. It exists for tests only (a panicking or slow
+	// route); production code adds routes in routes.go.
+	Extra func(r fiber.Router)
+}
+
+// DevMail is the in-process mail of `recoverydesk dev`: the sink that
+// captures every outgoing mail and the IMAP mailbox that holds the
+// support inbox.
+type DevMail struct {
+	Sink           *devmail.Sink
+	Mailbox        *devmail.Mailbox
+	SupportAddress string
+}
+
+// handler carries what every handler and middleware needs; all of them
+// are its methods.
+type handler struct {
+	cfg      config.Config
+	log      *slog.Logger
+	sessions SessionLookup
+	ready    func(ctx context.Context) error
+	dev      *DevMail
+	assets   *assets
+	csrf     signer
+	flash    signer
+	// mailHTML sanitises the HTML part of captured mail for display.
+	mailHTML *bluemonday.Policy
+	// secure says whether cookies get the Secure attribute (https site).
+	secure bool
+	now    func() time.Time
+}
+
+// New builds the Fiber app with all routes and middleware. It does not
+// listen; pass it to Serve.
+func New(d Deps) (*fiber.App, error) {
+	if err := d.validate(); err != nil {
+		return nil, err
+	}
+	as, err := loadAssets()
+	if err != nil {
+		return nil, fmt.Errorf("web: load static assets: %w", err)
+	}
+	h := &handler{
+		cfg:      d.Config,
+		log:      d.Logger,
+		sessions: d.Sessions,
+		ready:    d.Ready,
+		dev:      d.DevMail,
+		assets:   as,
+		csrf:     newSigner(d.Config.SecretKey, "csrf"),
+		flash:    newSigner(d.Config.SecretKey, "flash"),
+		mailHTML: mailHTMLPolicy(),
+		secure:   d.Config.BaseURL != nil && d.Config.BaseURL.Scheme == "https",
+		now:      time.Now,
+	}
+	app := fiber.New(fiber.Config{
+		AppName:               d.Config.SiteName,
+		ErrorHandler:          h.handleError,
+		DisableStartupMessage: true,
+		// Timeouts bound slow or idle clients, so neither they nor a
+		// graceful shutdown wait on a connection forever.
+		ReadTimeout:  30 * time.Second,
+		WriteTimeout: 60 * time.Second,
+		IdleTimeout:  90 * time.Second,
+	})
+	h.routes(app, d.Extra)
+	return app, nil
+}
+
+func (d Deps) validate() error {
+	var errs []error
+	if d.Logger == nil {
+		errs = append(errs, errors.New("Logger is nil"))
+	}
+	if d.Sessions == nil {
+		errs = append(errs, errors.New("Sessions is nil"))
+	}
+	if d.Ready == nil {
+		errs = append(errs, errors.New("Ready is nil"))
+	}
+	if len(d.Config.SecretKey) < 32 {
+		errs = append(errs, errors.New("Config.SecretKey is shorter than 32 bytes"))
+	}
+	if d.Config.BaseURL == nil {
+		errs = append(errs, errors.New("Config.BaseURL is nil"))
+	}
+	if d.DevMail != nil {
+		// The dev mail pages show every outgoing mail, reset links
+		// included: they must never be reachable in production.
+		if d.Config.Mode != config.ModeDev {
+			errs = append(errs, errors.New("DevMail is set outside dev mode"))
+		}
+		if d.DevMail.Sink == nil || d.DevMail.Mailbox == nil {
+			errs = append(errs, errors.New("DevMail needs both Sink and Mailbox"))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("web: invalid deps: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,282 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/emersion/go-smtp"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/recoverydesk/recoverydesk/account"
+	"github.com/recoverydesk/recoverydesk/internal/config"
+	"github.com/recoverydesk/recoverydesk/mailbox/devmail"
+	"github.com/recoverydesk/recoverydesk/web"
+)
+
+const (
+	testSite    = "Recovery Desk Test"
+	testSupport = "support@desk.test"
+	testBase    = "http://desk.test"
+)
+
+// bundle is one booted app and the real pieces behind it.
+type bundle struct {
+	app      *fiber.App
+	cfg      config.Config
+	sessions *memSessions
+	ready    *readyState
+	logs     *logBuffer
+	sink     *devmail.Sink
+	mailbox  *devmail.Mailbox
+}
+
+type setupOpts struct {
+	noDevMail bool
+	extra     func(fiber.Router)
+}
+
+// setup boots the app with a real devmail Sink and Mailbox on loopback
+// sockets, an in-memory SessionLookup and a switchable readiness check.
+func setup(t *testing.T, opts setupOpts) *bundle {
+	t.Helper()
+	logs := &logBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	base, _ := url.Parse(testBase)
+	b := &bundle{
+		cfg: config.Config{
+			SiteName:       testSite,
+			BaseURL:        base,
+			SecretKey:      bytes.Repeat([]byte("k"), 32),
+			SupportAddress: testSupport,
+			Mode:           config.ModeDev,
+		},
+		sessions: &memSessions{byToken: map[string]*account.Session{}},
+		ready:    &readyState{},
+		logs:     logs,
+	}
+	deps := web.Deps{
+		Config:   b.cfg,
+		Logger:   logger,
+		Sessions: b.sessions,
+		Ready:    b.ready.check,
+		Extra:    opts.extra,
+	}
+	if !opts.noDevMail {
+		b.sink = devmail.NewSink(logger, 50)
+		addr, err := b.sink.Start("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitSMTPGreeting(t, addr)
+		t.Cleanup(func() { _ = b.sink.Close() })
+		b.mailbox = devmail.NewMailbox(logger, "support", "s3cret")
+		if _, err := b.mailbox.Start("127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = b.mailbox.Close() })
+		deps.DevMail = &web.DevMail{Sink: b.sink, Mailbox: b.mailbox, SupportAddress: testSupport}
+	}
+	app, err := web.New(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.app = app
+	return b
+}
+
+// memSessions is the test's SessionLookup: a map from token to session.
+// The PostgreSQL-backed one is tested in package account.
+type memSessions struct {
+	mu      sync.Mutex
+	byToken map[string]*account.Session
+	err     error // returned for every lookup when set
+}
+
+func (m *memSessions) Lookup(_ context.Context, token string) (*account.Session, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return nil, m.err
+	}
+	s, ok := m.byToken[token]
+	if !ok {
+		return nil, account.ErrSessionNotFound
+	}
+	c := *s
+	return &c, nil
+}
+
+func (m *memSessions) add(token string, s account.Session) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.byToken[token] = &s
+}
+
+// readyState is the readiness check; set err to make /readyz fail.
+type readyState struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (r *readyState) check(context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
+
+func (r *readyState) set(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.err = err
+}
+
+// logBuffer collects the JSON log lines of the app.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// lines returns the log lines whose msg is msg.
+func (l *logBuffer) lines(msg string) []string {
+	var out []string
+	for line := range strings.SplitSeq(l.String(), "\n") {
+		if strings.Contains(line, `"msg":"`+msg+`"`) {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// client drives the app in-process through app.Test, keeping cookies like
+// a browser does.
+type client struct {
+	t   *testing.T
+	app *fiber.App
+	jar *cookiejar.Jar
+}
+
+func newClient(t *testing.T, app *fiber.App) *client {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &client{t: t, app: app, jar: jar}
+}
+
+// response is a finished request with its body read.
+type response struct {
+	*http.Response
+	body string
+}
+
+func (c *client) do(req *http.Request) response {
+	c.t.Helper()
+	for _, ck := range c.jar.Cookies(req.URL) {
+		req.AddCookie(ck)
+	}
+	res, err := c.app.Test(req, -1)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.jar.SetCookies(req.URL, res.Cookies())
+	return response{Response: res, body: string(body)}
+}
+
+func (c *client) get(path string, header ...string) response {
+	c.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, testBase+path, nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	setHeaders(c.t, req, header)
+	return c.do(req)
+}
+
+func (c *client) postForm(path string, form url.Values, header ...string) response {
+	c.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, testBase+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	setHeaders(c.t, req, header)
+	return c.do(req)
+}
+
+// setCookie puts a cookie in the jar as if the site had set it.
+func (c *client) setCookie(name, value string) {
+	u, _ := url.Parse(testBase)
+	c.jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value, Path: "/"}})
+}
+
+func (c *client) cookie(name string) string {
+	u, _ := url.Parse(testBase)
+	for _, ck := range c.jar.Cookies(u) {
+		if ck.Name == name {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+func setHeaders(t *testing.T, req *http.Request, kv []string) {
+	t.Helper()
+	if len(kv)%2 != 0 {
+		t.Fatal("headers come in name, value pairs")
+	}
+	for i := 0; i < len(kv); i += 2 {
+		req.Header.Set(kv[i], kv[i+1])
+	}
+}
+
+func wantStatus(t *testing.T, r response, status int) {
+	t.Helper()
+	if r.StatusCode != status {
+		t.Fatalf("%s %s: status %d, want %d; body:\n%s", r.Request.Method, r.Request.URL, r.StatusCode, status, r.body)
+	}
+}
+
+var errBoom = errors.New("boom: connect to postgres://admin:hunter2@db.internal failed")
+
+// waitSMTPGreeting returns once the sink answers an SMTP client. Sink.Close
+// hangs if it runs before the sink's serve goroutine has registered its
+// listener (a race in devmail, reported), so every test waits for a
+// greeting before it may close the sink.
+func waitSMTPGreeting(t *testing.T, addr string) {
+	t.Helper()
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		t.Fatalf("dial SMTP sink: %v", err)
+	}
+	if err := c.Quit(); err != nil {
+		t.Fatalf("quit SMTP sink: %v", err)
+	}
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
