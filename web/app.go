@@ -15,18 +15,19 @@ import (
 	"github.com/recoverydesk/recoverydesk/mailbox/devmail"
 )
 
-// SessionLookup finds the signed-in session of a session cookie's token.
-// It returns account.ErrSessionNotFound for an unknown, expired or revoked
-// token.
-type SessionLookup interface {
+// SessionStore finds and ends the session of a session cookie's token.
+// Lookup returns account.ErrSessionNotFound for an unknown, expired or
+// revoked token; Revoke of an unknown token is not an error.
+type SessionStore interface {
 	Lookup(ctx context.Context, token string) (*account.Session, error)
+	Revoke(ctx context.Context, token string) error
 }
 
 // Deps is everything the web layer needs from the rest of the program.
 type Deps struct {
 	Config   config.Config
 	Logger   *slog.Logger
-	Sessions SessionLookup
+	Sessions SessionStore
 	// Ready reports whether the database is reachable and migrations are
 	// applied; /readyz answers 503 while it returns an error.
 	Ready func(ctx context.Context) error
@@ -53,7 +54,7 @@ type DevMail struct {
 type handler struct {
 	cfg      config.Config
 	log      *slog.Logger
-	sessions SessionLookup
+	sessions SessionStore
 	ready    func(ctx context.Context) error
 	dev      *DevMail
 	assets   *assets

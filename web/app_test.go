@@ -11,7 +11,6 @@ import (
 
 	"golang.org/x/net/html"
 
-	"github.com/recoverydesk/recoverydesk/account"
 	"github.com/recoverydesk/recoverydesk/internal/config"
 	"github.com/recoverydesk/recoverydesk/web"
 )
@@ -81,9 +80,8 @@ func TestHomePageSignedOut(t *testing.T) {
 func TestSignedInHeaderShowsDisplayName(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{noDevMail: true})
-	b.sessions.add("tok-ada", account.Session{ID: 7, UserID: 3, Username: "ada", DisplayName: "Ada Lovelace"})
 	c := newClient(t, b.app)
-	c.setCookie(web.SessionCookie, "tok-ada")
+	c.setCookie(web.SessionCookie, b.signIn(t, "Ada Lovelace"))
 
 	r := c.get("/")
 	wantStatus(t, r, http.StatusOK)
@@ -121,8 +119,7 @@ func TestUnknownSessionSignsOut(t *testing.T) {
 
 func TestSessionLookupFailureIs500(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{noDevMail: true})
-	b.sessions.err = errors.New("lookup: database is down")
+	b := setup(t, setupOpts{noDevMail: true, sessions: failingSessions{errors.New("lookup: database is down")}})
 	c := newClient(t, b.app)
 	c.setCookie(web.SessionCookie, "tok")
 

@@ -8,7 +8,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/recoverydesk/recoverydesk/account"
 	"github.com/recoverydesk/recoverydesk/web"
 )
 
@@ -138,12 +137,11 @@ func TestCSRFRefusesCrossSiteRequests(t *testing.T) {
 func TestCSRFTokenIsBoundToSession(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{extra: echoRoute})
-	b.sessions.add("tok-ada", account.Session{ID: 7, Username: "ada", DisplayName: "Ada"})
-	b.sessions.add("tok-bob", account.Session{ID: 8, Username: "bob", DisplayName: "Bob"})
+	tokAda, tokBob := b.signIn(t, "Ada"), b.signIn(t, "Bob")
 	c := newClient(t, b.app)
 
 	signedOut := tokenFromPage(t, c, "/dev/mail")
-	c.setCookie(web.SessionCookie, "tok-ada")
+	c.setCookie(web.SessionCookie, tokAda)
 	// A token from before sign-in no longer works after it.
 	wantCSRFRefusal(t, c.postForm("/test/echo", url.Values{web.CSRFField: {signedOut}}))
 
@@ -151,7 +149,7 @@ func TestCSRFTokenIsBoundToSession(t *testing.T) {
 	wantStatus(t, c.postForm("/test/echo", url.Values{web.CSRFField: {ada}}), http.StatusOK)
 
 	// Nor does Ada's token work in another session of the same browser.
-	c.setCookie(web.SessionCookie, "tok-bob")
+	c.setCookie(web.SessionCookie, tokBob)
 	wantCSRFRefusal(t, c.postForm("/test/echo", url.Values{web.CSRFField: {ada}}))
 }
 

@@ -10,7 +10,6 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-smtp"
 
-	"github.com/recoverydesk/recoverydesk/account"
 	"github.com/recoverydesk/recoverydesk/web"
 )
 
@@ -339,8 +338,7 @@ func TestDevMailAbsentOutsideDev(t *testing.T) {
 	}
 	// A valid POST finds no handler either. The signed-in header's logout
 	// form provides the token.
-	b.sessions.add("tok-ada", account.Session{ID: 7, Username: "ada", DisplayName: "Ada"})
-	c.setCookie(web.SessionCookie, "tok-ada")
+	c.setCookie(web.SessionCookie, b.signIn(t, "Ada"))
 	tok := tokenFromPage(t, c, "/")
 	r := c.postForm("/dev/mail", url.Values{web.CSRFField: {tok}, "subject": {"x"}})
 	wantStatus(t, r, http.StatusNotFound)

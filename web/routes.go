@@ -6,7 +6,7 @@ import "github.com/gofiber/fiber/v2"
 // them. Probes and static files come before the session and CSRF
 // middleware: they need neither, and must not touch the database.
 //
-// Reserved for later issues (404 until then): /login, /logout, /register,
+// Reserved for later issues (404 until then): /login, /register,
 // /account/security, /recover, /desk, /desk/stats, /admin/jobs.
 func (h *handler) routes(app *fiber.App, extra func(fiber.Router)) {
 	app.Use(h.requestLog)
@@ -21,6 +21,7 @@ func (h *handler) routes(app *fiber.App, extra func(fiber.Router)) {
 	app.Use(h.checkCSRF)
 
 	app.Get("/", h.homeShow)
+	app.Post("/logout", h.sessionDestroy)
 
 	if h.dev != nil {
 		app.Get("/dev/mail", h.devMailList)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,13 +12,16 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-smtp"
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/recoverydesk/recoverydesk/account"
 	"github.com/recoverydesk/recoverydesk/internal/config"
+	"github.com/recoverydesk/recoverydesk/internal/testdb"
 	"github.com/recoverydesk/recoverydesk/mailbox/devmail"
 	"github.com/recoverydesk/recoverydesk/web"
 )
@@ -32,7 +36,7 @@ const (
 type bundle struct {
 	app      *fiber.App
 	cfg      config.Config
-	sessions *memSessions
+	sessions *account.Sessions
 	ready    *readyState
 	logs     *logBuffer
 	sink     *devmail.Sink
@@ -42,10 +46,13 @@ type bundle struct {
 type setupOpts struct {
 	noDevMail bool
 	extra     func(fiber.Router)
+	// sessions replaces the PostgreSQL-backed store, to inject a failure.
+	sessions web.SessionStore
 }
 
 // setup boots the app with a real devmail Sink and Mailbox on loopback
-// sockets, an in-memory SessionLookup and a switchable readiness check.
+// sockets, sessions in the package's PostgreSQL database, and a switchable
+// readiness check.
 func setup(t *testing.T, opts setupOpts) *bundle {
 	t.Helper()
 	logs := &logBuffer{}
@@ -59,14 +66,18 @@ func setup(t *testing.T, opts setupOpts) *bundle {
 			SupportAddress: testSupport,
 			Mode:           config.ModeDev,
 		},
-		sessions: &memSessions{byToken: map[string]*account.Session{}},
+		sessions: account.NewSessions(testdb.Store(t).Ent, account.DefaultSessionPolicy, nil),
 		ready:    &readyState{},
 		logs:     logs,
+	}
+	var store web.SessionStore = b.sessions
+	if opts.sessions != nil {
+		store = opts.sessions
 	}
 	deps := web.Deps{
 		Config:   b.cfg,
 		Logger:   logger,
-		Sessions: b.sessions,
+		Sessions: store,
 		Ready:    b.ready.check,
 		Extra:    opts.extra,
 	}
@@ -93,33 +104,29 @@ func setup(t *testing.T, opts setupOpts) *bundle {
 	return b
 }
 
-// memSessions is the test's SessionLookup: a map from token to session.
-// The PostgreSQL-backed one is tested in package account.
-type memSessions struct {
-	mu      sync.Mutex
-	byToken map[string]*account.Session
-	err     error // returned for every lookup when set
+var userSeq atomic.Int64
+
+// signIn creates a user and a session for them, returning the cookie token.
+func (b *bundle) signIn(t *testing.T, displayName string) string {
+	t.Helper()
+	ctx := context.Background()
+	name := fmt.Sprintf("web%d_%d", time.Now().UnixNano(), userSeq.Add(1))
+	u, err := testdb.Store(t).Ent.User.Create().SetUsername(name).SetUsernameNormalized(name).SetDisplayName(displayName).Save(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := b.sessions.Create(ctx, nil, u.ID, account.SessionMeta{AuthMethods: []string{"password"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
 }
 
-func (m *memSessions) Lookup(_ context.Context, token string) (*account.Session, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.err != nil {
-		return nil, m.err
-	}
-	s, ok := m.byToken[token]
-	if !ok {
-		return nil, account.ErrSessionNotFound
-	}
-	c := *s
-	return &c, nil
-}
+// failingSessions injects a database failure into session lookups.
+type failingSessions struct{ err error }
 
-func (m *memSessions) add(token string, s account.Session) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.byToken[token] = &s
-}
+func (f failingSessions) Lookup(context.Context, string) (*account.Session, error) { return nil, f.err }
+func (f failingSessions) Revoke(context.Context, string) error                     { return f.err }
 
 // readyState is the readiness check; set err to make /readyz fail.
 type readyState struct {

@@ -103,7 +103,7 @@ func printDevBanner(c *cli, rt *runtime, addr string, sink *devmail.Sink, inbox 
 	fmt.Fprintf(c.stdout, "  Mail:     %s/dev/mail  (SMTP sink %s; support mailbox %s, password %s)\n", base, sink.Addr(), imapURL.String(), inbox.Password())
 	fmt.Fprintf(c.stdout, "  Health:   %s/readyz\n", base)
 	if len(logins.Accounts) > 0 {
-		printLogins(c.stdout, logins)
+		printLogins(c.stdout, logins, false)
 	}
 	fmt.Fprintln(c.stdout, "\nPress Ctrl-C to stop.")
 }

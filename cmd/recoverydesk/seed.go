@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -38,28 +39,33 @@ Migrations are applied first.`,
 			} else {
 				fmt.Fprintln(c.stdout, "Demo data was already there; nothing changed.")
 			}
-			printLogins(c.stdout, logins)
+			printLogins(c.stdout, logins, true)
 			return nil
 		},
 	}
 }
 
-// printLogins shows the demo accounts a person can sign in with.
-func printLogins(w io.Writer, logins seed.Logins) {
+// printLogins shows the demo accounts a person can sign in with; dev's
+// banner shows two recovery codes per account, `seed` all of them.
+func printLogins(w io.Writer, logins seed.Logins, allCodes bool) {
 	fmt.Fprintln(w, "\nDemo logins:")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  USERNAME\tPASSWORD\tSITUATION")
 	for _, l := range logins.Accounts {
-		situation := l.Situation
-		if l.Role != "" {
-			situation = "staff " + l.Role + "; " + situation
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", l.Username, l.Password, situation)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", l.Username, l.Password, l.Situation)
 		if l.TOTPSecret != "" {
 			fmt.Fprintf(tw, "  \t\tTOTP secret (add to an authenticator app): %s\n", l.TOTPSecret)
 		}
-		for _, code := range l.RecoveryCodes {
-			fmt.Fprintf(tw, "  \t\tunused recovery code: %s\n", code)
+		codes := l.RecoveryCodes
+		if !allCodes && len(codes) > 2 {
+			codes = codes[:2]
+		}
+		if len(codes) > 0 {
+			more := ""
+			if n := len(l.RecoveryCodes) - len(codes); n > 0 {
+				more = fmt.Sprintf(" (and %d more: recoverydesk seed lists them)", n)
+			}
+			fmt.Fprintf(tw, "  \t\tunused recovery codes: %s%s\n", strings.Join(codes, ", "), more)
 		}
 	}
 	tw.Flush()
