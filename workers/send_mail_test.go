@@ -249,13 +249,20 @@ func TestNewClientNeedsOutbox(t *testing.T) {
 // rejectingRelay starts an SMTP server that answers every RCPT with code.
 func rejectingRelay(t *testing.T, code int) string {
 	t.Helper()
+	reply := &smtp.SMTPError{Code: code, Message: "not today"}
+	return startRelay(t, func() smtp.Session { return rejectSession{reply} })
+}
+
+// startRelay serves SMTP on a loopback port with a session from newSession
+// per connection, until the test ends; it returns the address.
+func startRelay(t *testing.T, newSession func() smtp.Session) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	reply := &smtp.SMTPError{Code: code, Message: "not today"}
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
-		return rejectSession{reply}, nil
+		return newSession(), nil
 	}))
 	srv.Domain = "localhost"
 	done := make(chan struct{})

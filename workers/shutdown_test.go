@@ -3,7 +3,6 @@ package workers_test
 import (
 	"context"
 	"io"
-	"net"
 	"testing"
 	"time"
 
@@ -58,24 +57,7 @@ type holdingRelay struct {
 func newHoldingRelay(t *testing.T) *holdingRelay {
 	t.Helper()
 	r := &holdingRelay{inData: make(chan struct{}, 1), release: make(chan struct{})}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.addr = ln.Addr().String()
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
-		return holdSession{r}, nil
-	}))
-	srv.Domain = "localhost"
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = srv.Serve(ln)
-	}()
-	t.Cleanup(func() {
-		srv.Close()
-		<-done
-	})
+	r.addr = startRelay(t, func() smtp.Session { return holdSession{r} })
 	return r
 }
 

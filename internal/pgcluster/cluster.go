@@ -67,7 +67,7 @@ func Start(ctx context.Context, dir, binDir string, logger *slog.Logger) (*Clust
 		logger.Info("private PostgreSQL cluster already running", "dir", c.Dir)
 		return c, nil
 	}
-	opts := fmt.Sprintf("-c listen_addresses='' -k %s -c fsync=on", c.socketDir())
+	opts := fmt.Sprintf("-c listen_addresses='' -k %s", c.socketDir())
 	if err := c.run(ctx, "pg_ctl", "start", "-w", "-t", "60", "-D", c.dataDir(), "-l", filepath.Join(c.Dir, "postgres.log"), "-o", opts); err != nil {
 		return nil, err
 	}
