@@ -1,11 +1,17 @@
 package account
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
+
+	"github.com/recoverydesk/recoverydesk/ent"
+	"github.com/recoverydesk/recoverydesk/ent/recoverycode"
 )
 
 // RecoveryCodeCount is how many codes a user gets at a time.
@@ -58,4 +64,32 @@ func normalizeRecoveryCode(code string) string {
 		}
 		return r
 	}, code)
+}
+
+// ErrRecoveryCodeInvalid: the code is wrong or was already used.
+var ErrRecoveryCodeInvalid = errors.New("account: that recovery code is not valid or was already used")
+
+// UseRecoveryCode burns one unused code of userID and returns how many are
+// left. The conditional update makes a code single-use even when two
+// logins race with it.
+func UseRecoveryCode(ctx context.Context, client *ent.Client, userID int, code string, now time.Time) (int, error) {
+	n, err := client.RecoveryCode.Update().
+		Where(
+			recoverycode.UserID(userID),
+			recoverycode.CodeHash(HashRecoveryCode(code)),
+			recoverycode.UsedAtIsNil(),
+		).
+		SetUsedAt(now).
+		Save(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("account: use recovery code of user %d: %w", userID, err)
+	}
+	if n == 0 {
+		return 0, ErrRecoveryCodeInvalid
+	}
+	left, err := client.RecoveryCode.Query().Where(recoverycode.UserID(userID), recoverycode.UsedAtIsNil()).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("account: count recovery codes of user %d: %w", userID, err)
+	}
+	return left, nil
 }

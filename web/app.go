@@ -28,6 +28,8 @@ type Deps struct {
 	Config   config.Config
 	Logger   *slog.Logger
 	Sessions SessionStore
+	// Account is sign-up, sign-in and the security page.
+	Account *account.Services
 	// Ready reports whether the database is reachable and migrations are
 	// applied; /readyz answers 503 while it returns an error.
 	Ready func(ctx context.Context) error
@@ -55,6 +57,7 @@ type handler struct {
 	cfg      config.Config
 	log      *slog.Logger
 	sessions SessionStore
+	acct     *account.Services
 	ready    func(ctx context.Context) error
 	dev      *DevMail
 	assets   *assets
@@ -81,6 +84,7 @@ func New(d Deps) (*fiber.App, error) {
 		cfg:      d.Config,
 		log:      d.Logger,
 		sessions: d.Sessions,
+		acct:     d.Account,
 		ready:    d.Ready,
 		dev:      d.DevMail,
 		assets:   as,
@@ -99,9 +103,21 @@ func New(d Deps) (*fiber.App, error) {
 		ReadTimeout:  30 * time.Second,
 		WriteTimeout: 60 * time.Second,
 		IdleTimeout:  90 * time.Second,
+		// Behind a trusted reverse proxy the client is the one it names;
+		// from anyone else X-Forwarded-For is ignored.
+		EnableTrustedProxyCheck: len(d.Config.TrustedProxies) > 0,
+		TrustedProxies:          d.Config.TrustedProxies,
+		ProxyHeader:             proxyHeader(d.Config.TrustedProxies),
 	})
 	h.routes(app, d.Extra)
 	return app, nil
+}
+
+func proxyHeader(trusted []string) string {
+	if len(trusted) == 0 {
+		return ""
+	}
+	return fiber.HeaderXForwardedFor
 }
 
 func (d Deps) validate() error {
@@ -111,6 +127,9 @@ func (d Deps) validate() error {
 	}
 	if d.Sessions == nil {
 		errs = append(errs, errors.New("Sessions is nil"))
+	}
+	if d.Account == nil {
+		errs = append(errs, errors.New("Account is nil"))
 	}
 	if d.Ready == nil {
 		errs = append(errs, errors.New("Ready is nil"))

@@ -3,10 +3,13 @@ package web
 import (
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/recoverydesk/recoverydesk/account"
 	"github.com/recoverydesk/recoverydesk/web/views/pages"
 )
 
@@ -19,6 +22,11 @@ var errCSRF = fiber.NewError(fiber.StatusForbidden,
 // status, logs internal errors once, and renders the error page. People
 // never see the error itself on a 500, only a reference to quote.
 func (h *handler) handleError(c *fiber.Ctx, err error) error {
+	var limited *account.RateLimitedError
+	if errors.As(err, &limited) {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(limited.RetryAfter.Seconds()))))
+		err = fiber.NewError(fiber.StatusTooManyRequests, limited.Message())
+	}
 	status, message := statusOf(err)
 	if status >= fiber.StatusInternalServerError {
 		attrs := []any{

@@ -6,8 +6,8 @@ import "github.com/gofiber/fiber/v2"
 // them. Probes and static files come before the session and CSRF
 // middleware: they need neither, and must not touch the database.
 //
-// Reserved for later issues (404 until then): /login, /register,
-// /account/security, /recover, /desk, /desk/stats, /admin/jobs.
+// Reserved for later issues (404 until then): /recover, /desk,
+// /desk/stats, /admin/jobs.
 func (h *handler) routes(app *fiber.App, extra func(fiber.Router)) {
 	app.Use(h.requestLog)
 	app.Use(h.recoverPanic)
@@ -18,10 +18,61 @@ func (h *handler) routes(app *fiber.App, extra func(fiber.Router)) {
 	app.Get("/static/*", h.staticServe)
 
 	app.Use(h.loadSession)
+	app.Use(h.ensureDevice)
 	app.Use(h.checkCSRF)
 
 	app.Get("/", h.homeShow)
+
+	// Sign-up and passwords.
+	app.Get("/register", h.registerShow)
+	app.Post("/register", h.registerSubmit)
+	app.Get("/verify-email", h.emailVerifyShow)
+	app.Post("/verify-email", h.emailVerifySubmit)
+	app.Get("/password-reset", h.passwordResetShow) // the request form; with ?token= the new-password form
+	app.Post("/password-reset", h.passwordResetRequest)
+	app.Post("/password-reset/new", h.passwordResetSubmit)
+
+	// Sign-in: password, then a second factor, then (TOTP or recovery
+	// code from an unrecognized browser) the emailed confirmation.
+	app.Get("/login", h.loginShow)
+	app.Post("/login", h.loginSubmit)
+	app.Post("/login/passkey/begin", h.loginPasskeyBegin)
+	app.Post("/login/passkey/finish", h.loginPasskeyFinish)
+	app.Get("/login/2fa", h.login2FAShow)
+	app.Post("/login/2fa/totp", h.login2FATOTP)
+	app.Post("/login/2fa/recovery", h.login2FARecovery)
+	app.Post("/login/2fa/webauthn/begin", h.login2FAWebAuthnBegin)
+	app.Post("/login/2fa/webauthn/finish", h.login2FAWebAuthnFinish)
+	app.Get("/login/held", h.loginHeldShow)
+	app.Get("/login/held/status", h.loginHeldStatus)
+	app.Post("/login/held/resend", h.loginHeldResend)
+	app.Get("/login/confirm", h.loginConfirmShow)
+	app.Post("/login/confirm", h.loginConfirmSubmit)
 	app.Post("/logout", h.sessionDestroy)
+
+	// The account. Signed in; the security page and 2FA setup work
+	// without 2FA (that is where the 2FA requirement sends people), other
+	// settings need it.
+	acct := app.Group("/account", h.requireLogin)
+	acct.Get("/security", h.securityShow)
+	acct.Get("/reauth", h.reauthShow)
+	acct.Post("/reauth", h.reauthSubmit)
+	acct.Get("/2fa/totp", h.totpEnrolShow)
+	acct.Post("/2fa/totp", h.totpEnrolSubmit)
+	acct.Post("/2fa/totp/remove", h.totpRemove)
+	acct.Post("/2fa/recovery-codes", h.recoveryCodesRegenerate)
+	acct.Post("/keys/begin", h.keyRegisterBegin)
+	acct.Post("/keys/finish", h.keyRegisterFinish)
+	acct.Post("/keys/:id/remove", h.keyRemove)
+	acct.Post("/sessions/:id/revoke", h.require2FA, h.sessionRevoke)
+	acct.Post("/devices/:id/revoke", h.require2FA, h.deviceRevoke)
+	acct.Get("/password", h.require2FA, h.passwordChangeShow)
+	acct.Post("/password", h.require2FA, h.passwordChangeSubmit)
+
+	// Projects: management pages, 2FA required.
+	projects := app.Group("/projects", h.requireLogin, h.require2FA)
+	projects.Get("/", h.projectsList)
+	projects.Get("/:name", h.projectShow)
 
 	if h.dev != nil {
 		app.Get("/dev/mail", h.devMailList)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
+	"net/mail"
 	"net/url"
 	"strings"
 	"sync"
@@ -22,6 +23,7 @@ import (
 	"github.com/recoverydesk/recoverydesk/account"
 	"github.com/recoverydesk/recoverydesk/internal/config"
 	"github.com/recoverydesk/recoverydesk/internal/testdb"
+	"github.com/recoverydesk/recoverydesk/mailbox"
 	"github.com/recoverydesk/recoverydesk/mailbox/devmail"
 	"github.com/recoverydesk/recoverydesk/web"
 )
@@ -37,6 +39,7 @@ type bundle struct {
 	app      *fiber.App
 	cfg      config.Config
 	sessions *account.Sessions
+	account  *account.Services
 	ready    *readyState
 	logs     *logBuffer
 	sink     *devmail.Sink
@@ -65,11 +68,15 @@ func setup(t *testing.T, opts setupOpts) *bundle {
 			SecretKey:      bytes.Repeat([]byte("k"), 32),
 			SupportAddress: testSupport,
 			Mode:           config.ModeDev,
+			// app.Test's connections come from 0.0.0.0: trust it as the
+			// proxy so each test client has an address of its own.
+			TrustedProxies: []string{"0.0.0.0"},
 		},
 		sessions: account.NewSessions(testdb.Store(t).Ent, account.DefaultSessionPolicy, nil),
 		ready:    &readyState{},
 		logs:     logs,
 	}
+	b.account = newAccountServices(t, b.cfg)
 	var store web.SessionStore = b.sessions
 	if opts.sessions != nil {
 		store = opts.sessions
@@ -78,6 +85,7 @@ func setup(t *testing.T, opts setupOpts) *bundle {
 		Config:   b.cfg,
 		Logger:   logger,
 		Sessions: store,
+		Account:  b.account,
 		Ready:    b.ready.check,
 		Extra:    opts.extra,
 	}
@@ -102,6 +110,26 @@ func setup(t *testing.T, opts setupOpts) *bundle {
 	}
 	b.app = app
 	return b
+}
+
+// cheapPasswords keeps the tests' password hashing fast; the real cost is
+// measured by account's benchmark.
+var cheapPasswords = account.PasswordParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// newAccountServices wires the real account services to the package
+// database; mail is queued in PostgreSQL (the tests read it there).
+func newAccountServices(t *testing.T, cfg config.Config) *account.Services {
+	t.Helper()
+	st := testdb.Store(t)
+	ob, err := mailbox.NewOutbox(mailbox.OutboxConfig{Client: st.Ent, From: mail.Address{Name: cfg.SiteName, Address: cfg.SupportAddress}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := account.NewServices(account.ServicesConfig{Store: st, Outbox: ob, SiteName: cfg.SiteName, BaseURL: cfg.BaseURL, Params: &cheapPasswords})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 var userSeq atomic.Int64
@@ -181,14 +209,20 @@ type client struct {
 	t   *testing.T
 	app *fiber.App
 	jar *cookiejar.Jar
+	// ip is this client's address as the trusted proxy reports it, so
+	// per-IP rate limits of parallel tests do not add up.
+	ip string
 }
+
+var clientSeq atomic.Int64
 
 func newClient(t *testing.T, app *fiber.App) *client {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &client{t: t, app: app, jar: jar}
+	n := clientSeq.Add(1)
+	return &client{t: t, app: app, jar: jar, ip: fmt.Sprintf("10.%d.%d.%d", n/65536%256, n/256%256, n%256)}
 }
 
 // response is a finished request with its body read.
@@ -199,6 +233,9 @@ type response struct {
 
 func (c *client) do(req *http.Request) response {
 	c.t.Helper()
+	if req.Header.Get("X-Forwarded-For") == "" {
+		req.Header.Set("X-Forwarded-For", c.ip)
+	}
 	for _, ck := range c.jar.Cookies(req.URL) {
 		req.AddCookie(ck)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/recoverydesk/recoverydesk/account"
 	"github.com/recoverydesk/recoverydesk/internal/config"
+	"github.com/recoverydesk/recoverydesk/mailbox"
 	"github.com/recoverydesk/recoverydesk/web"
 )
 
@@ -45,10 +46,19 @@ SIGINT/SIGTERM: stop accepting, let requests finish (SHUTDOWN_TIMEOUT), exit 0.`
 
 // newWebApp wires the web layer to the runtime's services.
 func newWebApp(rt *runtime, dev *web.DevMail) (*fiber.App, error) {
+	outbox, err := mailbox.NewOutboxFromConfig(rt.store.Ent, &rt.cfg, rt.log)
+	if err != nil {
+		return nil, err
+	}
+	acct, err := account.NewServices(account.ServicesConfig{Store: rt.store, Outbox: outbox, SiteName: rt.cfg.SiteName, BaseURL: rt.cfg.BaseURL})
+	if err != nil {
+		return nil, err
+	}
 	return web.New(web.Deps{
 		Config:   rt.cfg,
 		Logger:   rt.log,
-		Sessions: account.NewSessions(rt.store.Ent, account.DefaultSessionPolicy, nil),
+		Sessions: acct.Sessions,
+		Account:  acct,
 		Ready:    rt.ready,
 		DevMail:  dev,
 	})

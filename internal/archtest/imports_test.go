@@ -25,6 +25,7 @@ var layers = map[string]int{
 	"migrations":          1,
 	"internal/migrategen": 1,
 	"internal/store":      1,
+	"internal/ratelimit":  1,
 	"internal/testdb":     2,
 	"mailbox":             3,
 	"account":             4,

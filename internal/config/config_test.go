@@ -22,7 +22,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.HTTPAddr != "127.0.0.1:8080" || c.BaseURL.String() != "http://127.0.0.1:8080" || c.SiteName != "Recovery Desk" {
+	if c.HTTPAddr != "127.0.0.1:8080" || c.BaseURL.String() != "http://localhost:8080" || c.SiteName != "Recovery Desk" {
 		t.Fatalf("defaults: %+v", c)
 	}
 	if len(c.SecretKey) < 32 {

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"net/mail"
 	"net/url"
 	"strconv"
@@ -49,10 +50,13 @@ func Options() []Option {
 				c.HTTPAddr = host + ":" + port
 				return nil
 			}},
-		{Name: "BASE_URL", Help: "Public URL of the site, used in emailed links. Default: http://HTTP_ADDR.", RequiredIn: []Mode{ModeServe, ModeWorker},
+		{Name: "BASE_URL", Help: "Public URL of the site, used in emailed links. Default: http://HTTP_ADDR, with localhost for a loopback address (browsers refuse security keys on an IP address).", RequiredIn: []Mode{ModeServe, ModeWorker},
 			set: func(c *Config, v string) error {
 				if v == "" {
 					v = "http://" + c.HTTPAddr
+					if host, port, _ := splitHostPort(c.HTTPAddr); host == "127.0.0.1" || host == "::1" || host == "[::1]" || host == "localhost" {
+						v = "http://localhost:" + port
+					}
 				}
 				u, err := url.Parse(v)
 				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -100,6 +104,20 @@ func Options() []Option {
 					return fmt.Errorf("must be a bare email address like support@example.org")
 				}
 				c.SupportAddress = a.Address
+				return nil
+			}},
+		{Name: "TRUSTED_PROXIES", Help: "Comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client (for rate limits and security events). Empty: the socket address is the client.",
+			set: func(c *Config, v string) error {
+				for _, p := range strings.Split(v, ",") {
+					p = strings.TrimSpace(p)
+					if p == "" {
+						continue
+					}
+					if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+						return fmt.Errorf("%q is not an IP address or CIDR", p)
+					}
+					c.TrustedProxies = append(c.TrustedProxies, p)
+				}
 				return nil
 			}},
 		{Name: "DATA_DIR", Default: ".data", Help: "Directory for dev state: the generated secret key and the private PostgreSQL cluster.",
