@@ -45,7 +45,7 @@ func (a *Accounts) RequestPasswordReset(ctx context.Context, who string, at Atte
 		if err != nil {
 			return fmt.Errorf("account: address of user %d: %w", u.ID, err)
 		}
-		if err := RevokeTokens(ctx, tx.Ent, u.ID, TokenPasswordReset); err != nil {
+		if err := RevokeTokens(ctx, tx.Ent, u.ID, TokenPasswordReset, a.now()); err != nil {
 			return err
 		}
 		token, err := IssueToken(ctx, tx.Ent, TokenParams{Purpose: TokenPasswordReset, UserID: &u.ID, Email: addr.Address, TTL: PasswordResetTTL, Now: a.now()})

@@ -175,8 +175,7 @@ func PeekToken(ctx context.Context, client *ent.Client, purpose TokenPurpose, to
 // RevokeTokens voids a user's live tokens of one purpose, e.g. older reset
 // links when a new one is sent. A voided token reads as expired, which is
 // what it is to its holder: its time is over.
-func RevokeTokens(ctx context.Context, client *ent.Client, userID int, purpose TokenPurpose) error {
-	now := time.Now()
+func RevokeTokens(ctx context.Context, client *ent.Client, userID int, purpose TokenPurpose, now time.Time) error {
 	// Only live tokens are touched, so an expiry is never moved later.
 	err := client.ActionToken.Update().
 		Where(

@@ -248,7 +248,7 @@ func TestTokenRevoke(t *testing.T) {
 	verify := issueTestToken(t, st.Ent, account.TokenEmailVerification, u.ID, now)
 	others := issueTestToken(t, st.Ent, account.TokenPasswordReset, other.ID, now)
 
-	if err := account.RevokeTokens(ctx, st.Ent, u.ID, account.TokenPasswordReset); err != nil {
+	if err := account.RevokeTokens(ctx, st.Ent, u.ID, account.TokenPasswordReset, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	fresh := issueTestToken(t, st.Ent, account.TokenPasswordReset, u.ID, time.Now())

@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/recoverydesk/recoverydesk/account"
+	"github.com/recoverydesk/recoverydesk/internal/ratelimit"
 	"github.com/recoverydesk/recoverydesk/internal/store"
 	"github.com/recoverydesk/recoverydesk/mailbox"
 )
@@ -48,6 +49,9 @@ func NewClient(d Deps, opts *Options) (*river.Client[pgx.Tx], error) {
 	if err := river.AddWorkerSafely(w, &SendMailWorker{Outbox: d.Outbox}); err != nil {
 		return nil, fmt.Errorf("workers: %w", err)
 	}
+	if err := river.AddWorkerSafely(w, &PruneRateLimitsWorker{Limits: ratelimit.New(d.Store.Pool, nil)}); err != nil {
+		return nil, fmt.Errorf("workers: %w", err)
+	}
 	client, err := river.NewClient(riverpgxv5.New(d.Store.Pool), &river.Config{
 		Logger:  d.Logger,
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: maxWorkers}},
@@ -55,6 +59,9 @@ func NewClient(d Deps, opts *Options) (*river.Client[pgx.Tx], error) {
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 				func() (river.JobArgs, *river.InsertOpts) { return account.PruneSessionsArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+				func() (river.JobArgs, *river.InsertOpts) { return PruneRateLimitsArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true}),
 		},
 	})
