@@ -242,7 +242,7 @@ func (l *Login) ConfirmHeld(ctx context.Context, linkToken string, a Attempt) er
 // ResendHeld mails a fresh confirmation link (the old one stops working),
 // at most once per ResendInterval.
 func (l *Login) ResendHeld(ctx context.Context, pendingToken string, a Attempt) (Progress, error) {
-	_, st, err := l.loadPending(ctx, l.st.Ent, pendingToken, StageHeld)
+	row, st, err := l.loadPending(ctx, l.st.Ent, pendingToken, StageHeld)
 	if err != nil {
 		return Progress{}, err
 	}
@@ -272,6 +272,10 @@ func (l *Login) ResendHeld(ctx context.Context, pendingToken string, a Attempt) 
 		}
 		if n == 0 {
 			return &ResendTooSoonError{At: now.Add(ResendInterval)}
+		}
+		// The half-finished login lives as long as the new link.
+		if err := l.savePending(ctx, tx.Ent, row, st, heldWindow); err != nil {
+			return err
 		}
 		p = Progress{Stage: StageHeld, UserID: st.UserID, PendingToken: pendingToken, ResendAt: now.Add(ResendInterval)}
 		return l.sendConfirmation(ctx, tx, st.UserID, link, a)
