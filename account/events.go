@@ -32,6 +32,8 @@ const (
 	EventPasswordReset          EventKind = "password_reset"
 	EventEmailAdded             EventKind = "email_added"
 	EventEmailVerified          EventKind = "email_verified"
+	EventPrimaryEmailChanged    EventKind = "primary_email_changed" // a red flag for recovery
+	EventEmailRemoved           EventKind = "email_removed"
 	EventTOTPAdded              EventKind = "totp_added"
 	EventTOTPRemoved            EventKind = "totp_removed"
 	EventWebAuthnAdded          EventKind = "webauthn_added"
@@ -60,7 +62,7 @@ func EventKinds() []EventKind {
 	return []EventKind{
 		EventLoginSucceeded, EventLoginFailed, EventLoginHeld, EventLoginConfirmed, EventLogout,
 		EventPasswordChanged, EventPasswordResetRequested, EventPasswordReset,
-		EventEmailAdded, EventEmailVerified,
+		EventEmailAdded, EventEmailVerified, EventPrimaryEmailChanged, EventEmailRemoved,
 		EventTOTPAdded, EventTOTPRemoved, EventWebAuthnAdded, EventWebAuthnRemoved,
 		EventRecoveryCodesGenerated, EventRecoveryCodeUsed,
 		EventSessionRevoked, EventDeviceTrusted, EventDeviceRevoked, EventTwoFAReset,
@@ -90,6 +92,10 @@ func (k EventKind) Describe() string {
 		return "Email address added"
 	case EventEmailVerified:
 		return "Email address verified"
+	case EventPrimaryEmailChanged:
+		return "Primary email address changed"
+	case EventEmailRemoved:
+		return "Email address removed"
 	case EventTOTPAdded:
 		return "Authenticator app added"
 	case EventTOTPRemoved:

@@ -74,8 +74,8 @@ func TestEventRecordRefusesUnknownUser(t *testing.T) {
 func TestEventKindsDescribe(t *testing.T) {
 	t.Parallel()
 	kinds := account.EventKinds()
-	if len(kinds) != 20 {
-		t.Errorf("%d kinds, want the 20 listed", len(kinds))
+	if len(kinds) != 22 {
+		t.Errorf("%d kinds, want the 22 listed", len(kinds))
 	}
 	seen := map[string]account.EventKind{}
 	for _, k := range kinds {

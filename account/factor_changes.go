@@ -129,27 +129,33 @@ func (s *Services) FinishKeyRegistration(ctx context.Context, sessionID, userID 
 }
 
 // takeKeyRegistration removes and returns the registration state kept in
-// the session, committing the removal on its own: a failed verification
-// must not leave the state usable.
+// the session (see takeSessionState).
 func (s *Services) takeKeyRegistration(ctx context.Context, sessionID, userID int) ([]byte, error) {
+	return s.takeSessionState(ctx, sessionID, userID, keyRegisterState, "key registration")
+}
+
+// takeSessionState removes and returns the ceremony state kept under key in
+// the session's data, committing the removal on its own: a failed
+// verification must not leave the state usable.
+func (s *Services) takeSessionState(ctx context.Context, sessionID, userID int, key, what string) ([]byte, error) {
 	var state string
 	err := s.Security.st.InTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 		row, err := userSessionForUpdate(ctx, tx.Ent, sessionID, userID)
 		if err != nil {
 			return err
 		}
-		state, _ = row.Data[keyRegisterState].(string)
+		state, _ = row.Data[key].(string)
 		if state == "" {
-			return fmt.Errorf("account: no key registration in progress for session %d: %w", sessionID, ErrCeremonyExpired)
+			return fmt.Errorf("account: no %s in progress for session %d: %w", what, sessionID, ErrCeremonyExpired)
 		}
 		data := make(map[string]any, len(row.Data))
 		for k, v := range row.Data {
-			if k != keyRegisterState {
+			if k != key {
 				data[k] = v
 			}
 		}
 		if err := tx.Ent.Session.UpdateOneID(row.ID).SetData(data).Exec(ctx); err != nil {
-			return fmt.Errorf("account: use up key registration of session %d: %w", sessionID, err)
+			return fmt.Errorf("account: use up %s of session %d: %w", what, sessionID, err)
 		}
 		return nil
 	})

@@ -154,6 +154,14 @@ func TestMailSecurityEmails(t *testing.T) {
 				return m.SendEmailAdded(ctx, tx, to, account.EmailAddedMail{UserID: id, Username: hostileUsername, Address: "new-address@example.net", Origin: origin})
 			},
 		},
+		{
+			purpose: account.MailPrimaryEmailChanged,
+			subject: "The primary email address of your Test Desk account was changed",
+			facts:   append([]string{"new-primary@example.net", "https://desk.example/rd/account/security", "https://desk.example/rd/recover"}, originFacts...),
+			send: func(ctx context.Context, tx *store.Tx, id int) error {
+				return m.SendPrimaryEmailChanged(ctx, tx, to, account.PrimaryEmailChangedMail{UserID: id, Username: hostileUsername, Address: "new-primary@example.net", Origin: origin})
+			},
+		},
 	}
 
 	set, err := mailtemplates.Parse(nil)

@@ -22,6 +22,8 @@ type SecurityOverview struct {
 	Sessions          []SessionInfo
 	Devices           []DeviceInfo
 	Events            []Event
+	// Emails are the account's addresses, the primary one first.
+	Emails []EmailInfo
 }
 
 // KeyInfo is a security key or passkey as the security page lists it.
@@ -79,6 +81,9 @@ func (s *Security) Overview(ctx context.Context, userID, currentID int) (*Securi
 		return nil, err
 	}
 	if o.Events, err = ListEvents(ctx, s.st.Ent, userID, SecurityEventsShown); err != nil {
+		return nil, err
+	}
+	if o.Emails, err = listEmails(ctx, s.st.Ent, userID); err != nil {
 		return nil, err
 	}
 	return &o, nil

@@ -12,13 +12,16 @@ import (
 
 // emailVerifyShow is the page a verification link opens. It only shows a
 // button: the token is spent by the POST, so mail scanners that fetch
-// every link in a message do not use it up. (Whether the token is still
-// good is only learnt on the POST: the account layer has no way to check
-// a verification token without spending it.)
+// every link in a message do not use it up. A link that cannot be used
+// (checked without spending it) shows why at once, not after the button.
 func (h *handler) emailVerifyShow(c *fiber.Ctx) error {
 	token := c.Query("token")
-	if token == "" {
-		return h.renderVerifyProblem(c, account.ErrTokenInvalid)
+	err := h.acct.Accounts.CheckVerificationToken(c.UserContext(), token)
+	if linkError(err) {
+		return h.renderVerifyProblem(c, err)
+	}
+	if err != nil {
+		return fmt.Errorf("web: check verification link: %w", err)
 	}
 	return render(c, fiber.StatusOK, pages.VerifyEmail(pages.VerifyEmailView{
 		Page:  h.page(c, "Verify your email address"),

@@ -28,13 +28,22 @@ type flashPayload struct {
 // redirectWithFlash sets a flash message and redirects with 303, so the
 // browser follows with a GET and a reload does not post again.
 func (h *handler) redirectWithFlash(c *fiber.Ctx, to, kind, message string) error {
+	if err := h.setFlash(c, kind, message); err != nil {
+		return err
+	}
+	return c.Redirect(to, fiber.StatusSeeOther)
+}
+
+// setFlash sets a flash message for the next page, for answers that are
+// not redirects (a JSON answer the script follows).
+func (h *handler) setFlash(c *fiber.Ctx, kind, message string) error {
 	p, err := json.Marshal(flashPayload{Kind: kind, Message: message, Expires: h.now().Add(flashTTL).Unix()})
 	if err != nil {
 		return fmt.Errorf("web: encode flash: %w", err)
 	}
 	body := base64.RawURLEncoding.EncodeToString(p)
 	h.setCookie(c, FlashCookie, body+"."+h.flash.tag(body), flashTTL)
-	return c.Redirect(to, fiber.StatusSeeOther)
+	return nil
 }
 
 // takeFlashes returns the flash message sent with this request, if it is

@@ -45,7 +45,7 @@ func (h *handler) keyRegisterBegin(c *fiber.Ctx) error {
 	s := currentSession(c)
 	if err := h.acct.Security.RequireReauth(c.UserContext(), s.ID); err != nil {
 		if errors.Is(err, account.ErrReauthRequired) {
-			return sendKeyJSON(c, fiber.StatusForbidden, keyResult{
+			return sendJSON(c, fiber.StatusForbidden, keyResult{
 				Error:    "More than 15 minutes have passed since you confirmed your password. Reload the page to confirm it again.",
 				Redirect: reauthPath + "?next=" + securityPath,
 			})
@@ -57,14 +57,14 @@ func (h *handler) keyRegisterBegin(c *fiber.Ctx) error {
 	}
 	if len(c.Body()) > 0 && json.Unmarshal(c.Body(), &req) == nil && req.Name != nil {
 		if msg := keyNameError(h.acct.CheckKeyName(c.UserContext(), s.UserID, *req.Name)); msg != "" {
-			return sendKeyJSON(c, fiber.StatusUnprocessableEntity, keyResult{Error: msg, Field: "name"})
+			return sendJSON(c, fiber.StatusUnprocessableEntity, keyResult{Error: msg, Field: "name"})
 		}
 	}
 	options, err := h.acct.BeginKeyRegistration(c.UserContext(), s.ID, s.UserID)
 	if err != nil {
 		return h.sendKeyError(c, fmt.Errorf("web: begin key registration of user %d: %w", s.UserID, err))
 	}
-	return sendKeyOptions(c, options)
+	return sendOptions(c, options)
 }
 
 // keyRegisterFinish verifies the new key and stores it under its name.
@@ -72,15 +72,15 @@ func (h *handler) keyRegisterFinish(c *fiber.Ctx) error {
 	s := currentSession(c)
 	var req keyFinishRequest
 	if err := json.Unmarshal(c.Body(), &req); err != nil || len(req.Credential) == 0 {
-		return sendKeyJSON(c, fiber.StatusBadRequest, keyResult{Error: "The browser's answer was incomplete. Please try again."})
+		return sendJSON(c, fiber.StatusBadRequest, keyResult{Error: "The browser's answer was incomplete. Please try again."})
 	}
 	_, err := h.acct.FinishKeyRegistration(c.UserContext(), s.ID, s.UserID, req.Name, req.Credential, h.attempt(c))
 	if msg := keyNameError(err); msg != "" {
-		return sendKeyJSON(c, fiber.StatusUnprocessableEntity, keyResult{Error: msg, Field: "name"})
+		return sendJSON(c, fiber.StatusUnprocessableEntity, keyResult{Error: msg, Field: "name"})
 	}
 	switch {
 	case errors.Is(err, account.ErrKeyAlreadyRegistered):
-		return sendKeyJSON(c, fiber.StatusBadRequest, keyResult{Error: "This security key is already registered to your account."})
+		return sendJSON(c, fiber.StatusBadRequest, keyResult{Error: "This security key is already registered to your account."})
 	case err != nil:
 		return h.sendKeyError(c, fmt.Errorf("web: finish key registration of user %d: %w", s.UserID, err))
 	}
@@ -88,7 +88,7 @@ func (h *handler) keyRegisterFinish(c *fiber.Ctx) error {
 	if err := h.rotateSessionToken(c); err != nil {
 		return h.sendKeyError(c, err)
 	}
-	return sendKeyJSON(c, fiber.StatusOK, keyResult{Redirect: securityPath})
+	return sendJSON(c, fiber.StatusOK, keyResult{Redirect: securityPath})
 }
 
 // keyNameError is the message for a refused key name, "" for other errors.
@@ -126,19 +126,6 @@ func (h *handler) keyRemove(c *fiber.Ctx) error {
 	return h.redirectWithFlash(c, securityPath, "success", "The key was removed. It can no longer be used to sign in.")
 }
 
-// sendKeyOptions sends the WebAuthn options JSON produced by account as is.
-func sendKeyOptions(c *fiber.Ctx, options []byte) error {
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
-	return c.Status(fiber.StatusOK).Send(options)
-}
-
-// sendKeyJSON sends a JSON answer; never cached, it carries state.
-func sendKeyJSON(c *fiber.Ctx, status int, v keyResult) error {
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Status(status).JSON(v)
-}
-
 // sendKeyError answers a failed key request: a person's message with 400
 // for what they can retry, else a logged 500.
 func (h *handler) sendKeyError(c *fiber.Ctx, err error) error {
@@ -150,14 +137,14 @@ func (h *handler) sendKeyError(c *fiber.Ctx, err error) error {
 		msg = "The security key could not be verified. Please try again."
 	}
 	if msg != "" {
-		return sendKeyJSON(c, fiber.StatusBadRequest, keyResult{Error: msg})
+		return sendJSON(c, fiber.StatusBadRequest, keyResult{Error: msg})
 	}
 	h.log.ErrorContext(c.UserContext(), "request failed",
 		slog.String("request_id", requestID(c)),
 		slog.String("method", c.Method()),
 		slog.String("path", c.Path()),
 		slog.Any("err", err))
-	return sendKeyJSON(c, fiber.StatusInternalServerError, keyResult{
+	return sendJSON(c, fiber.StatusInternalServerError, keyResult{
 		Error: "Something went wrong on our side. Please try again in a moment (reference " + requestID(c) + ").",
 	})
 }

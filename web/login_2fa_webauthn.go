@@ -12,7 +12,7 @@ func (h *handler) login2FAWebAuthnBegin(c *fiber.Ctx) error {
 	if err != nil {
 		return h.sendLoginError(c, err)
 	}
-	return sendLoginOptions(c, options)
+	return sendOptions(c, options)
 }
 
 // login2FAWebAuthnFinish checks the browser's answer (the request body is
@@ -27,5 +27,5 @@ func (h *handler) login2FAWebAuthnFinish(c *fiber.Ctx) error {
 	if err != nil {
 		return h.sendLoginError(c, err)
 	}
-	return sendLoginJSON(c, fiber.StatusOK, loginResult{Redirect: to})
+	return sendJSON(c, fiber.StatusOK, loginResult{Redirect: to})
 }

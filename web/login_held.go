@@ -39,17 +39,17 @@ func (h *handler) loginHeldStatus(c *fiber.Ctx) error {
 	switch {
 	case errors.Is(err, account.ErrLoginExpired):
 		h.clearCookie(c, LoginCookie)
-		return sendLoginJSON(c, fiber.StatusOK, heldStatus{Redirect: withNext("/login", next), Error: loginErrorMessage(err)})
+		return sendJSON(c, fiber.StatusOK, heldStatus{Redirect: withNext("/login", next), Error: loginErrorMessage(err)})
 	case err != nil:
 		return h.sendLoginError(c, err)
 	case p.Stage != account.StageDone:
-		return sendLoginJSON(c, fiber.StatusOK, heldStatus{})
+		return sendJSON(c, fiber.StatusOK, heldStatus{})
 	}
 	to, err := h.finishLogin(c, p, next)
 	if err != nil {
 		return h.sendLoginError(c, err)
 	}
-	return sendLoginJSON(c, fiber.StatusOK, heldStatus{Done: true, Redirect: to})
+	return sendJSON(c, fiber.StatusOK, heldStatus{Done: true, Redirect: to})
 }
 
 // heldStatus is the JSON answer of loginHeldStatus.

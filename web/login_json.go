@@ -21,19 +21,6 @@ type loginResult struct {
 	Error    string `json:"error,omitempty"`
 }
 
-// sendLoginOptions sends the WebAuthn options JSON produced by account as is.
-func sendLoginOptions(c *fiber.Ctx, options []byte) error {
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
-	return c.Status(fiber.StatusOK).Send(options)
-}
-
-// sendLoginJSON sends a JSON answer; never cached, it carries state.
-func sendLoginJSON(c *fiber.Ctx, status int, v any) error {
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Status(status).JSON(v)
-}
-
 // sendLoginError answers a JSON sign-in request that failed: a person's
 // message with 400 for what they can fix or retry, 429 with Retry-After
 // for a rate limit, and a logged 500 for anything else.
@@ -41,17 +28,17 @@ func (h *handler) sendLoginError(c *fiber.Ctx, err error) error {
 	var limited *account.RateLimitedError
 	if errors.As(err, &limited) {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(limited.RetryAfter.Seconds()))))
-		return sendLoginJSON(c, fiber.StatusTooManyRequests, loginResult{Error: limited.Message()})
+		return sendJSON(c, fiber.StatusTooManyRequests, loginResult{Error: limited.Message()})
 	}
 	if msg := loginErrorMessage(err); msg != "" {
-		return sendLoginJSON(c, fiber.StatusBadRequest, loginResult{Error: msg})
+		return sendJSON(c, fiber.StatusBadRequest, loginResult{Error: msg})
 	}
 	h.log.ErrorContext(c.UserContext(), "request failed",
 		slog.String("request_id", requestID(c)),
 		slog.String("method", c.Method()),
 		slog.String("path", c.Path()),
 		slog.Any("err", err))
-	return sendLoginJSON(c, fiber.StatusInternalServerError, loginResult{
+	return sendJSON(c, fiber.StatusInternalServerError, loginResult{
 		Error: "Something went wrong on our side. Please try again in a moment (reference " + requestID(c) + ").",
 	})
 }

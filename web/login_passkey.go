@@ -13,7 +13,7 @@ func (h *handler) loginPasskeyBegin(c *fiber.Ctx) error {
 		return h.sendLoginError(c, err)
 	}
 	h.setLoginCookie(c, token, loginCookieAge)
-	return sendLoginOptions(c, options)
+	return sendOptions(c, options)
 }
 
 // loginPasskeyFinish checks the passkey's answer (the request body is the
@@ -27,5 +27,5 @@ func (h *handler) loginPasskeyFinish(c *fiber.Ctx) error {
 	if err != nil {
 		return h.sendLoginError(c, err)
 	}
-	return sendLoginJSON(c, fiber.StatusOK, loginResult{Redirect: to})
+	return sendJSON(c, fiber.StatusOK, loginResult{Redirect: to})
 }

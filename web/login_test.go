@@ -492,10 +492,16 @@ func TestLoginTOTPHeldThenConfirmedInThisBrowser(t *testing.T) {
 		t.Errorf("%d trusted devices (%v), want 1", n, err)
 	}
 
-	// The link works once.
+	// The link works once: opening it again says so at once, and so does
+	// the button of a page opened before.
 	r = c.get("/login/confirm?token=" + token)
+	wantStatus(t, r, http.StatusConflict)
 	d = parse(t, r.body)
-	r = c.postForm("/login/confirm", url.Values{web.CSRFField: {formValue(t, d.testID("confirm-form"), web.CSRFField)}, "token": {token}})
+	d.testID("confirm-used")
+	if d.hasTestID("confirm-form") {
+		t.Error("the page of a used link shows the confirm button")
+	}
+	r = c.postForm("/login/confirm", url.Values{web.CSRFField: {loginCSRF(t, c)}, "token": {token}})
 	wantStatus(t, r, http.StatusConflict)
 	parse(t, r.body).testID("confirm-used")
 }
@@ -802,10 +808,12 @@ func TestLoginConfirmLinkProblems(t *testing.T) {
 	r = c.postForm("/login/confirm", url.Values{web.CSRFField: {token}, "token": {"forged-token"}})
 	wantStatus(t, r, http.StatusNotFound)
 	parse(t, r.body).testID("confirm-invalid")
-	// A GET with a token shows a button and confirms nothing.
+	// A GET with an unknown token says at once that it is not valid.
 	r = c.get("/login/confirm?token=whatever")
-	wantStatus(t, r, http.StatusOK)
-	parse(t, r.body).testID("confirm-ask")
+	wantStatus(t, r, http.StatusNotFound)
+	if d := parse(t, r.body); !d.hasTestID("confirm-invalid") || d.hasTestID("confirm-form") {
+		t.Error("an unknown link's page is not the invalid-link page, or shows the button")
+	}
 }
 
 // loginJSON posts JSON to a WebAuthn endpoint with the CSRF header.

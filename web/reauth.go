@@ -39,10 +39,19 @@ func (h *handler) renderReauth(c *fiber.Ctx, next, msg string) error {
 	if msg != "" {
 		status = fiber.StatusUnprocessableEntity
 	}
+	key, err := h.reauthKeyControl(c, next)
+	if err != nil {
+		return err
+	}
+	title := "Confirm your password"
+	if key != nil {
+		title = "Confirm it's you"
+	}
 	return render(c, status, pages.Reauth(pages.ReauthView{
-		Page:  h.page(c, "Confirm your password"),
+		Page:  h.page(c, title),
 		Next:  next,
 		Error: msg,
+		Key:   key,
 	}))
 }
 

@@ -152,16 +152,20 @@ func TestRegisterVerifyEmailWalk(t *testing.T) {
 		t.Fatal("GET of the link verified the address")
 	}
 
-	r = c.postForm("/verify-email", url.Values{web.CSRFField: {formValue(t, form, web.CSRFField)}, "token": {formValue(t, form, "token")}})
+	csrf = formValue(t, form, web.CSRFField)
+	r = c.postForm("/verify-email", url.Values{web.CSRFField: {csrf}, "token": {formValue(t, form, "token")}})
 	wantLocation(t, r, "/login")
 	if !signupVerified(t, u.ID) {
 		t.Fatal("address not verified after the POST")
 	}
 
-	// The same link again: used.
-	r = c.get("/verify-email?token=" + link)
-	form = parse(t, r.body).testID("verify-email-form")
-	r = c.postForm("/verify-email", url.Values{web.CSRFField: {formValue(t, form, web.CSRFField)}, "token": {link}})
+	// The same link again: the page says at once that it was used, with
+	// no button; the button of a page opened earlier says so too.
+	d := wantLinkProblem(t, c.get("/verify-email?token="+link), http.StatusGone, "used", "already been used")
+	if d.hasTestID("verify-email-form") {
+		t.Error("the page of a used link shows the button")
+	}
+	r = c.postForm("/verify-email", url.Values{web.CSRFField: {csrf}, "token": {link}})
 	wantLinkProblem(t, r, http.StatusGone, "used", "already been used")
 }
 
@@ -169,15 +173,21 @@ func TestVerifyEmailForgedAndExpiredLinks(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{noDevMail: true})
 	c := newClient(t, b.app)
-	csrf := tokenFromPage(t, c, "/verify-email?token=x")
+	csrf := tokenFromPage(t, c, "/register")
 
+	// Opening a forged link says at once that it is not valid.
 	forged := strings.Repeat("A", 43)
-	d := wantLinkProblem(t, c.postForm("/verify-email", url.Values{web.CSRFField: {csrf}, "token": {forged}}),
-		http.StatusBadRequest, "invalid", "not valid")
+	d := wantLinkProblem(t, c.get("/verify-email?token="+forged), http.StatusBadRequest, "invalid", "not valid")
 	if !strings.Contains(text(d.testID("new-link-help")), testSupport) {
 		t.Error("the invalid-link page does not say how to get a new link")
 	}
+	if d.hasTestID("verify-email-form") {
+		t.Error("the page of a forged link shows the button")
+	}
+	wantLinkProblem(t, c.postForm("/verify-email", url.Values{web.CSRFField: {csrf}, "token": {forged}}),
+		http.StatusBadRequest, "invalid", "not valid")
 	wantLinkProblem(t, c.get("/verify-email"), http.StatusBadRequest, "invalid", "not valid")
+	wantLinkProblem(t, c.get("/verify-email?token=x"), http.StatusBadRequest, "invalid", "not valid")
 
 	name := signupName("exp")
 	u, err := b.account.Accounts.Register(context.Background(), account.Registration{Username: name, Email: name + "@example.org", Password: signupPassword}, account.Attempt{})
@@ -186,6 +196,10 @@ func TestVerifyEmailForgedAndExpiredLinks(t *testing.T) {
 	}
 	link := signupMailToken(t, u.ID, account.MailEmailVerification)
 	signupExpireTokens(t, u.ID, account.TokenEmailVerification)
+	d = wantLinkProblem(t, c.get("/verify-email?token="+link), http.StatusGone, "expired", "expired")
+	if !strings.Contains(text(d.testID("new-link-help")), testSupport) {
+		t.Error("the expired-link page does not say how to get a new link")
+	}
 	wantLinkProblem(t, c.postForm("/verify-email", url.Values{web.CSRFField: {csrf}, "token": {link}}),
 		http.StatusGone, "expired", "expired")
 	if signupVerified(t, u.ID) {

@@ -32,6 +32,12 @@ func (h *handler) securityShow(c *fiber.Ctx) error {
 		KeyNeedsReauth:     fresh != nil,
 		WebAuthnJS:         h.assets.url("webauthn.js"),
 	}
+	v.EmailNeedsReauth = fresh != nil
+	v.MaxEmails = account.MaxEmailAddresses
+	v.CanAddEmail = len(o.Emails) < account.MaxEmailAddresses
+	for _, e := range o.Emails {
+		v.Emails = append(v.Emails, pages.SecurityEmail{ID: e.ID, Address: e.Address, Primary: e.Primary, Verified: e.Verified()})
+	}
 	for _, k := range o.Keys {
 		v.Keys = append(v.Keys, pages.SecurityKey{ID: k.ID, Name: k.Name, Passkey: k.Passkey, Added: k.Added, LastUsed: k.LastUsed})
 	}
