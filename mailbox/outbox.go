@@ -168,6 +168,9 @@ type Mail struct {
 	// InReplyTo and References are message IDs without angle brackets.
 	InReplyTo  string
 	References []string
+	// MessageID, without angle brackets, replaces the outbox's own
+	// Message-ID (e.g. a signed one, so replies thread to their case).
+	MessageID string
 	// Headers are extra fields; an explicit Auto-Submitted wins over the
 	// default one (e.g. "auto-replied" for an intake acknowledgement).
 	Headers map[string]string
@@ -182,12 +185,16 @@ func (o *Outbox) Queue(ctx context.Context, tx *store.Tx, m Mail) (*ent.Outbound
 	if err != nil {
 		return nil, err
 	}
+	msgID := m.MessageID
+	if msgID == "" {
+		msgID = o.messageID(strings.ToLower(domainOf(o.from.Address)))
+	}
 	create := tx.Ent.OutboundMail.Create().
 		SetPurpose(m.Purpose).
 		SetToAddress(m.To.Address).
 		SetFromAddress(o.from.Address).
 		SetSubject(m.Subject).
-		SetMessageIDHeader(o.messageID(strings.ToLower(domainOf(o.from.Address)))).
+		SetMessageIDHeader(msgID).
 		SetBodyText(m.Text).
 		SetHeaders(headers).
 		SetStatus(outboundmail.StatusQueued).
@@ -230,6 +237,11 @@ func (o *Outbox) validate(m Mail) (map[string]string, error) {
 	}
 	if m.Purpose == "" || strings.ContainsAny(m.Purpose, " \t\r\n") {
 		return nil, invalid("Purpose", "%q is not a word like \"password_changed\"", m.Purpose)
+	}
+	if m.MessageID != "" {
+		if err := checkMsgID(m.MessageID); err != nil {
+			return nil, invalid("MessageID", "%v", err)
+		}
 	}
 	if m.InReplyTo != "" {
 		if err := checkMsgID(m.InReplyTo); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 
 	"github.com/recoverydesk/recoverydesk/account"
+	"github.com/recoverydesk/recoverydesk/desk"
 	"github.com/recoverydesk/recoverydesk/internal/config"
 	"github.com/recoverydesk/recoverydesk/mailbox/devmail"
 )
@@ -30,6 +31,9 @@ type Deps struct {
 	Sessions SessionStore
 	// Account is sign-up, sign-in and the security page.
 	Account *account.Services
+	// Desk is the public recovery form and the requester's status page;
+	// nil leaves those pages out (404), for tests that do not need them.
+	Desk *desk.Intake
 	// Ready reports whether the database is reachable and migrations are
 	// applied; /readyz answers 503 while it returns an error.
 	Ready func(ctx context.Context) error
@@ -58,6 +62,7 @@ type handler struct {
 	log      *slog.Logger
 	sessions SessionStore
 	acct     *account.Services
+	desk     *desk.Intake
 	ready    func(ctx context.Context) error
 	dev      *DevMail
 	assets   *assets
@@ -85,6 +90,7 @@ func New(d Deps) (*fiber.App, error) {
 		log:      d.Logger,
 		sessions: d.Sessions,
 		acct:     d.Account,
+		desk:     d.Desk,
 		ready:    d.Ready,
 		dev:      d.DevMail,
 		assets:   as,

@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/recoverydesk/recoverydesk/account"
+	"github.com/recoverydesk/recoverydesk/desk"
 	"github.com/recoverydesk/recoverydesk/web/views/pages"
 )
 
@@ -23,9 +24,14 @@ var errCSRF = fiber.NewError(fiber.StatusForbidden,
 // never see the error itself on a 500, only a reference to quote.
 func (h *handler) handleError(c *fiber.Ctx, err error) error {
 	var limited *account.RateLimitedError
-	if errors.As(err, &limited) {
+	var deskLimited *desk.RateLimitedError
+	switch {
+	case errors.As(err, &limited):
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(limited.RetryAfter.Seconds()))))
 		err = fiber.NewError(fiber.StatusTooManyRequests, limited.Message())
+	case errors.As(err, &deskLimited):
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(deskLimited.RetryAfter.Seconds()))))
+		err = fiber.NewError(fiber.StatusTooManyRequests, deskLimited.Message())
 	}
 	status, message := statusOf(err)
 	if status >= fiber.StatusInternalServerError {

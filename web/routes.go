@@ -6,8 +6,8 @@ import "github.com/gofiber/fiber/v2"
 // them. Probes and static files come before the session and CSRF
 // middleware: they need neither, and must not touch the database.
 //
-// Reserved for later issues (404 until then): /recover, /desk,
-// /desk/stats, /admin/jobs.
+// Reserved for later issues (404 until then): /desk, /desk/stats,
+// /admin/jobs.
 func (h *handler) routes(app *fiber.App, extra func(fiber.Router)) {
 	app.Use(h.requestLog)
 	app.Use(h.recoverPanic)
@@ -49,6 +49,13 @@ func (h *handler) routes(app *fiber.App, extra func(fiber.Router)) {
 	app.Get("/login/confirm", h.loginConfirmShow)
 	app.Post("/login/confirm", h.loginConfirmSubmit)
 	app.Post("/logout", h.sessionDestroy)
+
+	// Account recovery: the public form and the requester's status page,
+	// reached by its secret link (no login).
+	app.Get("/recover", h.recoverShow)
+	app.Post("/recover", h.recoverSubmit)
+	app.Get("/case/:ref", h.caseStatusShow)
+	app.Post("/case/:ref", h.caseStatusAdd)
 
 	// The account. Signed in; the security page and 2FA setup work
 	// without 2FA (that is where the 2FA requirement sends people), other

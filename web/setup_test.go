@@ -86,6 +86,7 @@ func setup(t *testing.T, opts setupOpts) *bundle {
 		Logger:   logger,
 		Sessions: store,
 		Account:  b.account,
+		Desk:     newDeskIntake(t, b.cfg),
 		Ready:    b.ready.check,
 		Extra:    opts.extra,
 	}

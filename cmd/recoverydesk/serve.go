@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/recoverydesk/recoverydesk/account"
+	"github.com/recoverydesk/recoverydesk/desk"
 	"github.com/recoverydesk/recoverydesk/internal/config"
 	"github.com/recoverydesk/recoverydesk/mailbox"
 	"github.com/recoverydesk/recoverydesk/web"
@@ -54,11 +56,17 @@ func newWebApp(rt *runtime, dev *web.DevMail) (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
+	signer, err := mailbox.NewMessageIDSigner(rt.cfg.SecretKey, rt.cfg.SupportAddress[strings.LastIndexByte(rt.cfg.SupportAddress, '@')+1:])
+	if err != nil {
+		return nil, err
+	}
+	intake := desk.NewIntake(rt.store, outbox, signer, acct.Limits, rt.cfg.SiteName, rt.cfg.BaseURL, nil)
 	return web.New(web.Deps{
 		Config:   rt.cfg,
 		Logger:   rt.log,
 		Sessions: acct.Sessions,
 		Account:  acct,
+		Desk:     intake,
 		Ready:    rt.ready,
 		DevMail:  dev,
 	})
