@@ -41,6 +41,11 @@ func Main(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	if fuzzing() {
+		// Fuzz targets here are pure; a database per fuzz worker process
+		// would only slow them down.
+		return m.Run()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	url, err := create(ctx, "rdtest_"+packageName()+"_"+randomSuffix())
 	if err == nil {
@@ -60,6 +65,17 @@ func run(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "testdb: %v\n", err)
 	}
 	return code
+}
+
+// fuzzing reports whether this test binary runs as a fuzzer or one of its
+// workers (-test.fuzz=… or -test.fuzzworker).
+func fuzzing() bool {
+	for _, a := range os.Args[1:] {
+		if strings.HasPrefix(a, "-test.fuzzworker") || (strings.HasPrefix(a, "-test.fuzz=") && a != "-test.fuzz=") {
+			return true
+		}
+	}
+	return false
 }
 
 // URL is the migrated package database; Main must be the TestMain.
