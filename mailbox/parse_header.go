@@ -158,9 +158,12 @@ func mimeHeaderText(v []byte, fallback string) string {
 	return mimeClean(mimeDecodeCharset(fallback, v))
 }
 
-// mimeClean removes NUL bytes (PostgreSQL text cannot hold them) and other
-// control characters that have no business in a header or a name.
+// mimeClean makes s valid UTF-8 (an encoded word may declare utf-8 and
+// carry other bytes) and removes NUL bytes (PostgreSQL text cannot hold
+// them) and other control characters that have no business in a header or
+// a name.
 func mimeClean(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if strings.IndexFunc(s, mimeIsBadControl) < 0 {
 		return s
 	}

@@ -81,6 +81,11 @@ func runDev(ctx context.Context, c *cli, o *devOptions) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, stopWorkers(rt, jobs)) }()
+	stopIngestion, err := startIngestion(ctx, rt)
+	if err != nil {
+		return err
+	}
+	defer stopIngestion()
 
 	ln, err := net.Listen("tcp", rt.cfg.HTTPAddr)
 	if err != nil {

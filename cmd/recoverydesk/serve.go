@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -56,7 +55,7 @@ func newWebApp(rt *runtime, dev *web.DevMail) (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	signer, err := mailbox.NewMessageIDSigner(rt.cfg.SecretKey, rt.cfg.SupportAddress[strings.LastIndexByte(rt.cfg.SupportAddress, '@')+1:])
+	signer, err := newSigner(rt)
 	if err != nil {
 		return nil, err
 	}

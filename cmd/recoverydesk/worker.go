@@ -37,8 +37,13 @@ finish (SHUTDOWN_TIMEOUT), exit 0.`,
 			if err != nil {
 				return err
 			}
+			stopIngestion, err := startIngestion(ctx, rt)
+			if err != nil {
+				return errors.Join(err, stopWorkers(rt, jobs))
+			}
 			rt.log.Info("workers running", "max_workers", rt.cfg.Workers)
 			<-ctx.Done()
+			stopIngestion()
 			return stopWorkers(rt, jobs)
 		},
 	}
