@@ -168,7 +168,7 @@ func (in *Intake) open(ctx context.Context, tx *store.Tx, f normalized, ref stri
 		Exec(ctx); err != nil {
 		return fmt.Errorf("add requester: %w", err)
 	}
-	if err := in.addWebMessage(ctx, tx, c.ID, f.Name, f.ContactEmail, c.Subject, f.Explanation, now); err != nil {
+	if _, err := in.addWebMessage(ctx, tx, c.ID, f.Name, f.ContactEmail, c.Subject, f.Explanation, now); err != nil {
 		return err
 	}
 	if err := in.event(ctx, tx, c.ID, "case_opened", map[string]any{"channel": "web", "ip": at.IP, "user_agent": at.UserAgent}, now); err != nil {
@@ -182,8 +182,8 @@ func (in *Intake) open(ctx context.Context, tx *store.Tx, f normalized, ref stri
 // addWebMessage stores text from the status page or the form as a public
 // inbound message of the case. It has no Message-ID of its own, so it gets
 // a fresh one in our domain that no mail will ever carry.
-func (in *Intake) addWebMessage(ctx context.Context, tx *store.Tx, caseID int, name, address, subject, text string, now time.Time) error {
-	err := tx.Ent.Message.Create().
+func (in *Intake) addWebMessage(ctx context.Context, tx *store.Tx, caseID int, name, address, subject, text string, now time.Time) (int, error) {
+	m, err := tx.Ent.Message.Create().
 		SetCaseID(caseID).
 		SetMessageIDHeader(mailbox.NewMessageID("web.recoverydesk.invalid")).
 		SetDirection(message.DirectionInbound).
@@ -195,11 +195,11 @@ func (in *Intake) addWebMessage(ctx context.Context, tx *store.Tx, caseID int, n
 		SetBodyText(text).
 		SetReceivedAt(now).
 		SetCreatedAt(now).
-		Exec(ctx)
+		Save(ctx)
 	if err != nil {
-		return fmt.Errorf("store web message: %w", err)
+		return 0, fmt.Errorf("store web message: %w", err)
 	}
-	return nil
+	return m.ID, nil
 }
 
 // event appends a system entry to the case timeline.

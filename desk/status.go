@@ -37,6 +37,8 @@ type PublicMessage struct {
 	FromRequester bool
 	At            time.Time
 	Body          string
+	// Attachments are the message's files, by name and size.
+	Attachments []AttachmentInfo
 }
 
 // statusText is the requester's wording of each status and what follows.
@@ -68,6 +70,14 @@ func (in *Intake) Status(ctx context.Context, ref, token string) (*StatusView, e
 	if err != nil {
 		return nil, fmt.Errorf("desk: status of %s: messages: %w", c.Reference, err)
 	}
+	ids := make([]int, len(msgs))
+	for i, m := range msgs {
+		ids[i] = m.ID
+	}
+	files, err := attachmentsOf(ctx, in.st.Ent, ids)
+	if err != nil {
+		return nil, fmt.Errorf("desk: status of %s: %w", c.Reference, err)
+	}
 	text := statusText[c.Status]
 	v := &StatusView{Reference: c.Reference, Status: text[0], Next: text[1], Created: c.CreatedAt}
 	for _, m := range msgs {
@@ -75,17 +85,24 @@ func (in *Intake) Status(ctx context.Context, ref, token string) (*StatusView, e
 			FromRequester: m.Direction == message.DirectionInbound,
 			At:            m.ReceivedAt,
 			Body:          m.BodyText,
+			Attachments:   files[m.ID],
 		})
 	}
 	return v, nil
 }
 
-// AddInformation stores text from the status page as a public message of
-// the case and tells the assignee, if there is one, by email.
-func (in *Intake) AddInformation(ctx context.Context, ref, token, text string, at Origin) error {
+// AddInformation stores text and files from the status page as a public
+// message of the case and tells the assignee, if there is one, by email.
+// Text may be empty when files come with it; files beyond the limits
+// (MaxUploads, MaxUploadSize, MaxUploadsTotal) give FieldErrors{"files"}.
+func (in *Intake) AddInformation(ctx context.Context, ref, token, text string, files []Upload, at Origin) error {
 	text = strings.TrimSpace(strings.ReplaceAll(text, "\r\n", "\n"))
+	files, err := checkUploads(files)
+	if err != nil {
+		return err
+	}
 	switch l := utf8.RuneCountInString(text); {
-	case l == 0:
+	case l == 0 && len(files) == 0:
 		return FieldErrors{"text": "Write what you want to add."}
 	case l > MaxAddedText:
 		return FieldErrors{"text": fmt.Sprintf("Shorten this to at most %d characters (it has %d), or add it in two parts.", MaxAddedText, l)}
@@ -96,13 +113,17 @@ func (in *Intake) AddInformation(ctx context.Context, ref, token, text string, a
 			return err
 		}
 		now := in.now()
-		if err := in.addWebMessage(ctx, tx, c.ID, c.RequesterName, c.RequesterEmail, c.Subject, text, now); err != nil {
+		msgID, err := in.addWebMessage(ctx, tx, c.ID, c.RequesterName, c.RequesterEmail, c.Subject, text, now)
+		if err != nil {
+			return fmt.Errorf("desk: add information to %s: %w", c.Reference, err)
+		}
+		if err := storeAttachments(ctx, tx, msgID, files); err != nil {
 			return fmt.Errorf("desk: add information to %s: %w", c.Reference, err)
 		}
 		if err := tx.Ent.SupportCase.UpdateOne(c).SetLastActivityAt(now).SetUpdatedAt(now).Exec(ctx); err != nil {
 			return fmt.Errorf("desk: add information to %s: %w", c.Reference, err)
 		}
-		if err := in.event(ctx, tx, c.ID, "requester_added_information", map[string]any{"ip": at.IP, "user_agent": at.UserAgent}, now); err != nil {
+		if err := in.event(ctx, tx, c.ID, "requester_added_information", map[string]any{"ip": at.IP, "user_agent": at.UserAgent, "attachments": len(files)}, now); err != nil {
 			return fmt.Errorf("desk: add information to %s: %w", c.Reference, err)
 		}
 		if c.AssigneeID == nil {
@@ -117,7 +138,11 @@ func (in *Intake) AddInformation(ctx context.Context, ref, token, text string, a
 		if err != nil {
 			return fmt.Errorf("desk: add information to %s: assignee address: %w", c.Reference, err)
 		}
-		return in.queueCaseUpdated(ctx, tx, c.ID, *c.AssigneeID, addr.Address, c.Reference, text)
+		notice := text
+		if len(files) > 0 {
+			notice = strings.TrimSpace(fmt.Sprintf("%s\n\n(%d attached files)", text, len(files)))
+		}
+		return in.queueCaseUpdated(ctx, tx, c.ID, *c.AssigneeID, addr.Address, c.Reference, notice)
 	})
 }
 

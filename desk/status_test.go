@@ -82,16 +82,16 @@ func TestAddInformationIsPublicAndNotesStayHidden(t *testing.T) {
 		SetBodyText("Which projects do you maintain?").SetAuthorID(agent.ID).ExecX(ctx)
 
 	var fe desk.FieldErrors
-	if err := fx.in.AddInformation(ctx, ref, token, " \n ", desk.Origin{}); !errors.As(err, &fe) || fe["text"] == "" {
+	if err := fx.in.AddInformation(ctx, ref, token, " \n ", nil, desk.Origin{}); !errors.As(err, &fe) || fe["text"] == "" {
 		t.Fatalf("empty text: error %v, want FieldErrors on text", err)
 	}
-	if err := fx.in.AddInformation(ctx, ref, token, strings.Repeat("x", desk.MaxAddedText+1), desk.Origin{}); !errors.As(err, &fe) {
+	if err := fx.in.AddInformation(ctx, ref, token, strings.Repeat("x", desk.MaxAddedText+1), nil, desk.Origin{}); !errors.As(err, &fe) {
 		t.Fatalf("long text: error %v, want FieldErrors", err)
 	}
-	if err := fx.in.AddInformation(ctx, ref, "wrong", "I maintain bernoulli.", desk.Origin{}); !errors.Is(err, desk.ErrNotFound) {
+	if err := fx.in.AddInformation(ctx, ref, "wrong", "I maintain bernoulli.", nil, desk.Origin{}); !errors.Is(err, desk.ErrNotFound) {
 		t.Fatalf("wrong token: error %v, want ErrNotFound", err)
 	}
-	if err := fx.in.AddInformation(ctx, ref, token, "I maintain bernoulli.", desk.Origin{IP: "192.0.2.9"}); err != nil {
+	if err := fx.in.AddInformation(ctx, ref, token, "I maintain bernoulli.", nil, desk.Origin{IP: "192.0.2.9"}); err != nil {
 		t.Fatal(err)
 	}
 

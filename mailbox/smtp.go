@@ -284,3 +284,28 @@ func isASCII(s string) bool {
 	}
 	return true
 }
+
+// Check connects to the relay as Send would (TLS as configured, EHLO,
+// AUTH when there are credentials) and says QUIT without sending
+// anything; for `recoverydesk mailbox check`.
+func (s *Sender) Check(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("mailbox: check %s: %w", s.cfg.Addr(), withContextErr(ctx, err))
+		}
+	}()
+	c, err := s.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if s.cfg.Username != "" {
+		if err := s.auth(c); err != nil {
+			return err
+		}
+	}
+	if err := c.Quit(); err != nil {
+		return fmt.Errorf("QUIT: %w", err)
+	}
+	return nil
+}

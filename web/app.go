@@ -12,6 +12,7 @@ import (
 
 	"github.com/recoverydesk/recoverydesk/account"
 	"github.com/recoverydesk/recoverydesk/desk"
+	"github.com/recoverydesk/recoverydesk/ent"
 	"github.com/recoverydesk/recoverydesk/internal/config"
 	"github.com/recoverydesk/recoverydesk/mailbox/devmail"
 )
@@ -34,6 +35,9 @@ type Deps struct {
 	// Desk is the public recovery form and the requester's status page;
 	// nil leaves those pages out (404), for tests that do not need them.
 	Desk *desk.Intake
+	// Quarantine backs the admin page of mail ingestion could not store;
+	// nil leaves it out (404).
+	Quarantine *Quarantine
 	// Ready reports whether the database is reachable and migrations are
 	// applied; /readyz answers 503 while it returns an error.
 	Ready func(ctx context.Context) error
@@ -55,6 +59,14 @@ type DevMail struct {
 	SupportAddress string
 }
 
+// Quarantine is what the quarantine admin page needs: the ingestion that
+// retries and discards, and the database it lists from (desk.Inbound does
+// not expose its client).
+type Quarantine struct {
+	Inbound *desk.Inbound
+	DB      *ent.Client
+}
+
 // handler carries what every handler and middleware needs; all of them
 // are its methods.
 type handler struct {
@@ -63,6 +75,7 @@ type handler struct {
 	sessions SessionStore
 	acct     *account.Services
 	desk     *desk.Intake
+	quar     *Quarantine
 	ready    func(ctx context.Context) error
 	dev      *DevMail
 	assets   *assets
@@ -91,6 +104,7 @@ func New(d Deps) (*fiber.App, error) {
 		sessions: d.Sessions,
 		acct:     d.Account,
 		desk:     d.Desk,
+		quar:     d.Quarantine,
 		ready:    d.Ready,
 		dev:      d.DevMail,
 		assets:   as,
@@ -114,7 +128,11 @@ func New(d Deps) (*fiber.App, error) {
 		EnableTrustedProxyCheck: len(d.Config.TrustedProxies) > 0,
 		TrustedProxies:          d.Config.TrustedProxies,
 		ProxyHeader:             proxyHeader(d.Config.TrustedProxies),
+		// Room for the status page's files; limitBody holds every other
+		// route to the default 4 MiB.
+		BodyLimit: maxUploadBody,
 	})
+	app.Use(limitBody)
 	h.routes(app, d.Extra)
 	return app, nil
 }
@@ -155,6 +173,9 @@ func (d Deps) validate() error {
 		if d.DevMail.Sink == nil || d.DevMail.Mailbox == nil {
 			errs = append(errs, errors.New("DevMail needs both Sink and Mailbox"))
 		}
+	}
+	if d.Quarantine != nil && (d.Quarantine.Inbound == nil || d.Quarantine.DB == nil) {
+		errs = append(errs, errors.New("Quarantine needs both Inbound and DB"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("web: invalid deps: %w", err)

@@ -18,7 +18,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/recoverydesk/recoverydesk/account"
+	"github.com/recoverydesk/recoverydesk/desk"
 	"github.com/recoverydesk/recoverydesk/internal/config"
+	"github.com/recoverydesk/recoverydesk/internal/ratelimit"
 	"github.com/recoverydesk/recoverydesk/internal/testdb"
 	"github.com/recoverydesk/recoverydesk/mailbox"
 	"github.com/recoverydesk/recoverydesk/mailbox/devmail"
@@ -130,11 +132,19 @@ func newBrowserStack(t *testing.T) *browserStack {
 		}
 	})
 
+	// The desk queues on the same Outbox, so its mail reaches the Sink.
+	signer, err := mailbox.NewMessageIDSigner(bytes.Repeat([]byte("m"), 32), "desk.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	intake := desk.NewIntake(st, outbox, signer, ratelimit.New(st.Pool, nil), cfg.SiteName, cfg.BaseURL, nil)
+
 	app, err := web.New(web.Deps{
 		Config:   cfg,
 		Logger:   logger,
 		Sessions: svc.Sessions,
 		Account:  svc,
+		Desk:     intake,
 		Ready:    func(context.Context) error { return nil },
 	})
 	if err != nil {

@@ -26,7 +26,11 @@ func (h *handler) caseStatusAdd(c *fiber.Ctx) error {
 		return fiber.ErrNotFound
 	}
 	ref, token, text := c.Params("ref"), c.FormValue("token"), c.FormValue("text")
-	err := h.desk.AddInformation(c.UserContext(), ref, token, text, desk.Origin{IP: c.IP(), UserAgent: c.Get(fiber.HeaderUserAgent)})
+	files, err := uploadedFiles(c, "files")
+	if err != nil {
+		return err
+	}
+	err = h.desk.AddInformation(c.UserContext(), ref, token, text, files, desk.Origin{IP: c.IP(), UserAgent: c.Get(fiber.HeaderUserAgent)})
 	var fields desk.FieldErrors
 	switch {
 	case errors.As(err, &fields):
@@ -64,9 +68,14 @@ func (h *handler) renderCaseStatus(c *fiber.Ctx, ref, token string, status int, 
 		Created:   sv.Created,
 		Text:      text,
 		Errors:    errs,
+		Limits:    pages.CaseStatusLimits{Files: desk.MaxUploads, EachMiB: desk.MaxUploadSize >> 20, TotalMiB: desk.MaxUploadsTotal >> 20},
 	}
 	for _, m := range sv.Messages {
-		v.Messages = append(v.Messages, pages.CaseStatusMessage{FromRequester: m.FromRequester, At: m.At, Body: m.Body})
+		pm := pages.CaseStatusMessage{FromRequester: m.FromRequester, At: m.At, Body: m.Body}
+		for _, a := range m.Attachments {
+			pm.Attachments = append(pm.Attachments, pages.CaseStatusAttachment{Filename: a.Filename, Size: a.Size})
+		}
+		v.Messages = append(v.Messages, pm)
 	}
 	return render(c, status, pages.CaseStatus(v))
 }

@@ -87,6 +87,12 @@ func (h *handler) routes(app *fiber.App, extra func(fiber.Router)) {
 	projects.Get("/", h.projectsList)
 	projects.Get("/:name", h.projectShow)
 
+	// Desk administration: staff with the admin role, 2FA required.
+	admin := app.Group("/admin", h.requireLogin, h.require2FA, h.requireAdmin)
+	admin.Get("/quarantine", h.quarantineList)
+	admin.Post("/quarantine/:id/retry", h.quarantineRetry)
+	admin.Post("/quarantine/:id/discard", h.quarantineDiscard)
+
 	if h.dev != nil {
 		app.Get("/dev/mail", h.devMailList)
 		app.Post("/dev/mail", h.devMailDeliver)

@@ -38,12 +38,7 @@ func startIngestion(ctx context.Context, rt *runtime) (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	inbound := desk.NewInbound(rt.store, outbox, signer, desk.InboundOptions{
-		SupportAddresses: []string{rt.cfg.SupportAddress},
-		SiteName:         rt.cfg.SiteName,
-		BaseURL:          rt.cfg.BaseURL,
-		Logger:           rt.log,
-	})
+	inbound := newInbound(rt, outbox, signer)
 	syncer, err := imapsync.New(rt.store.Ent, inbound, imapsync.Config{URL: rt.cfg.IMAPURL, Owner: workerName(), Logger: rt.log})
 	if err != nil {
 		return nil, fmt.Errorf("ingestion: %w", err)
@@ -57,6 +52,17 @@ func startIngestion(ctx context.Context, rt *runtime) (stop func(), err error) {
 	})
 	rt.log.Info("ingesting mail", "mailbox", syncer.Mailbox())
 	return func() { cancel(); wg.Wait() }, nil
+}
+
+// newInbound stores fetched mail in cases; ingestion and the quarantine
+// admin page share it.
+func newInbound(rt *runtime, outbox *mailbox.Outbox, signer *mailbox.MessageIDSigner) *desk.Inbound {
+	return desk.NewInbound(rt.store, outbox, signer, desk.InboundOptions{
+		SupportAddresses: []string{rt.cfg.SupportAddress},
+		SiteName:         rt.cfg.SiteName,
+		BaseURL:          rt.cfg.BaseURL,
+		Logger:           rt.log,
+	})
 }
 
 // workerName identifies this process in mailbox leases.

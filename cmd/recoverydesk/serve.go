@@ -68,5 +68,8 @@ func newWebApp(rt *runtime, dev *web.DevMail) (*fiber.App, error) {
 		Desk:     intake,
 		Ready:    rt.ready,
 		DevMail:  dev,
+		// The quarantine page lists and retries what ingestion set
+		// aside; it works whether or not this process ingests.
+		Quarantine: &web.Quarantine{Inbound: newInbound(rt, outbox, signer), DB: rt.store.Ent},
 	})
 }
