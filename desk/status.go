@@ -14,6 +14,7 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/message"
 	"github.com/recoverydesk/recoverydesk/ent/supportcase"
 	"github.com/recoverydesk/recoverydesk/internal/store"
+	"github.com/recoverydesk/recoverydesk/mailbox"
 )
 
 // MaxAddedText bounds what a requester adds on the status page.
@@ -36,7 +37,10 @@ type PublicMessage struct {
 	// "you"), false for support's replies.
 	FromRequester bool
 	At            time.Time
-	Body          string
+	// Body is what the person wrote; Quoted the history their mail program
+	// quoted below it (folded on display, never dropped).
+	Body   string
+	Quoted string
 	// Attachments are the message's files, by name and size.
 	Attachments []AttachmentInfo
 }
@@ -81,10 +85,12 @@ func (in *Intake) Status(ctx context.Context, ref, token string) (*StatusView, e
 	text := statusText[c.Status]
 	v := &StatusView{Reference: c.Reference, Status: text[0], Next: text[1], Created: c.CreatedAt}
 	for _, m := range msgs {
+		folded := mailbox.FoldQuoted(m.BodyText, mailbox.ReplyAboveMarker)
 		v.Messages = append(v.Messages, PublicMessage{
 			FromRequester: m.Direction == message.DirectionInbound,
 			At:            m.ReceivedAt,
-			Body:          m.BodyText,
+			Body:          folded.Visible,
+			Quoted:        folded.Quoted,
 			Attachments:   files[m.ID],
 		})
 	}

@@ -126,3 +126,28 @@ func TestAddInformationIsPublicAndNotesStayHidden(t *testing.T) {
 		t.Errorf("notice to %s:\n%s", notice.ToAddress, notice.BodyText)
 	}
 }
+
+// A reply by email shows what the person wrote; the history their mail
+// program quoted below it is folded away, not lost.
+func TestStatusFoldsQuotedHistory(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	fx := newIntake(t)
+	client := testdb.Store(t).Ent
+	ref, token := submitted(t, fx)
+	c := client.SupportCase.Query().Where(supportcase.Reference(ref)).OnlyX(ctx)
+	client.Message.Create().SetCaseID(c.ID).SetMessageIDHeader(unique("reply") + "@example.org").
+		SetDirection(message.DirectionInbound).SetVisibility(message.VisibilityPublic).SetChannel(message.ChannelEmail).
+		SetBodyText("I still have my old laptop with the key.\n\nOn Mon, 2 Nov 2026 at 10:00, Support <support@desk.test> wrote:\n> We received your request.\n> Reference RD-XXXXXX\n").ExecX(ctx)
+	v, err := fx.in.Status(ctx, ref, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := v.Messages[len(v.Messages)-1]
+	if strings.Contains(last.Body, "We received your request") || !strings.Contains(last.Body, "old laptop") {
+		t.Fatalf("visible body %q", last.Body)
+	}
+	if !strings.Contains(last.Quoted, "We received your request") {
+		t.Fatalf("quoted history lost: %q", last.Quoted)
+	}
+}

@@ -71,7 +71,7 @@ func (h *handler) renderCaseStatus(c *fiber.Ctx, ref, token string, status int, 
 		Limits:    pages.CaseStatusLimits{Files: desk.MaxUploads, EachMiB: desk.MaxUploadSize >> 20, TotalMiB: desk.MaxUploadsTotal >> 20},
 	}
 	for _, m := range sv.Messages {
-		pm := pages.CaseStatusMessage{FromRequester: m.FromRequester, At: m.At, Body: m.Body}
+		pm := pages.CaseStatusMessage{FromRequester: m.FromRequester, At: m.At, Body: m.Body, Quoted: m.Quoted}
 		for _, a := range m.Attachments {
 			pm.Attachments = append(pm.Attachments, pages.CaseStatusAttachment{Filename: a.Filename, Size: a.Size})
 		}

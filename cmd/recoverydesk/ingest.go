@@ -58,10 +58,11 @@ func startIngestion(ctx context.Context, rt *runtime) (stop func(), err error) {
 // admin page share it.
 func newInbound(rt *runtime, outbox *mailbox.Outbox, signer *mailbox.MessageIDSigner) *desk.Inbound {
 	return desk.NewInbound(rt.store, outbox, signer, desk.InboundOptions{
-		SupportAddresses: []string{rt.cfg.SupportAddress},
-		SiteName:         rt.cfg.SiteName,
-		BaseURL:          rt.cfg.BaseURL,
-		Logger:           rt.log,
+		SupportAddresses:   []string{rt.cfg.SupportAddress},
+		MaxAttachmentBytes: rt.cfg.MaxAttachmentBytes,
+		SiteName:           rt.cfg.SiteName,
+		BaseURL:            rt.cfg.BaseURL,
+		Logger:             rt.log,
 	})
 }
 

@@ -60,6 +60,9 @@ type Config struct {
 	// PrivateCluster forces the private PostgreSQL cluster under DataDir
 	// even when a server answers (used by tests of the fallback).
 	PrivateCluster bool
+	// MaxAttachmentBytes bounds the attachments kept from one incoming
+	// mail; larger ones are recorded as dropped.
+	MaxAttachmentBytes int64
 	// TrustedProxies are the addresses (IPs or CIDRs) of reverse proxies
 	// whose X-Forwarded-For header names the client; empty trusts none.
 	TrustedProxies []string

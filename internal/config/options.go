@@ -120,6 +120,15 @@ func Options() []Option {
 				}
 				return nil
 			}},
+		{Name: "MAX_ATTACHMENT_BYTES", Default: "26214400", Help: "Attachments kept from one incoming mail, in bytes (default 25 MiB); larger ones are listed as dropped on the case.",
+			set: func(c *Config, v string) error {
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil || n < 0 || n > 1<<30 {
+					return fmt.Errorf("must be a number of bytes from 0 to 1073741824")
+				}
+				c.MaxAttachmentBytes = n
+				return nil
+			}},
 		{Name: "DATA_DIR", Default: ".data", Help: "Directory for dev state: the generated secret key and the private PostgreSQL cluster.",
 			set: func(c *Config, v string) error { c.DataDir = v; return nil }},
 		{Name: "LOG_LEVEL", Default: "info", Help: "debug, info, warn or error.",
