@@ -47,17 +47,12 @@ func (s *Sender) Send(ctx context.Context, envelopeFrom string, to []string, msg
 		}
 	}()
 
-	c, err := s.open(ctx)
+	c, err := s.connect(ctx)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 
-	if s.cfg.Username != "" {
-		if err := s.auth(c); err != nil {
-			return err
-		}
-	}
 	var opts *smtp.MailOptions
 	if !isASCII(envelopeFrom) || !isASCII(strings.Join(to, "")) {
 		opts = &smtp.MailOptions{UTF8: true}
@@ -285,6 +280,22 @@ func isASCII(s string) bool {
 	return true
 }
 
+// connect opens a session with the relay (TLS as configured, EHLO) and
+// authenticates when the URL has credentials.
+func (s *Sender) connect(ctx context.Context) (*smtp.Client, error) {
+	c, err := s.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if s.cfg.Username != "" {
+		if err := s.auth(c); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
 // Check connects to the relay as Send would (TLS as configured, EHLO,
 // AUTH when there are credentials) and says QUIT without sending
 // anything; for `recoverydesk mailbox check`.
@@ -294,16 +305,11 @@ func (s *Sender) Check(ctx context.Context) (err error) {
 			err = fmt.Errorf("mailbox: check %s: %w", s.cfg.Addr(), withContextErr(ctx, err))
 		}
 	}()
-	c, err := s.open(ctx)
+	c, err := s.connect(ctx)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if s.cfg.Username != "" {
-		if err := s.auth(c); err != nil {
-			return err
-		}
-	}
 	if err := c.Quit(); err != nil {
 		return fmt.Errorf("QUIT: %w", err)
 	}
