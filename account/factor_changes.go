@@ -67,21 +67,7 @@ func (s *Services) BeginKeyRegistration(ctx context.Context, sessionID, userID i
 	if err != nil {
 		return nil, err
 	}
-	err = s.Security.st.InTx(ctx, func(ctx context.Context, tx *store.Tx) error {
-		row, err := userSessionForUpdate(ctx, tx.Ent, sessionID, userID)
-		if err != nil {
-			return err
-		}
-		data := make(map[string]any, len(row.Data)+1)
-		for k, v := range row.Data {
-			data[k] = v
-		}
-		data[keyRegisterState] = string(state)
-		if err := tx.Ent.Session.UpdateOneID(row.ID).SetData(data).Exec(ctx); err != nil {
-			return fmt.Errorf("account: keep key registration of session %d: %w", sessionID, err)
-		}
-		return nil
-	})
+	err = s.putSessionState(ctx, sessionID, userID, keyRegisterState, "key registration", state)
 	if err != nil {
 		return nil, err
 	}
@@ -132,6 +118,26 @@ func (s *Services) FinishKeyRegistration(ctx context.Context, sessionID, userID 
 // the session (see takeSessionState).
 func (s *Services) takeKeyRegistration(ctx context.Context, sessionID, userID int) ([]byte, error) {
 	return s.takeSessionState(ctx, sessionID, userID, keyRegisterState, "key registration")
+}
+
+// putSessionState keeps a ceremony's state under key in the session's data,
+// replacing an earlier unfinished one, for takeSessionState to use once.
+func (s *Services) putSessionState(ctx context.Context, sessionID, userID int, key, what string, state []byte) error {
+	return s.Security.st.InTx(ctx, func(ctx context.Context, tx *store.Tx) error {
+		row, err := userSessionForUpdate(ctx, tx.Ent, sessionID, userID)
+		if err != nil {
+			return err
+		}
+		data := make(map[string]any, len(row.Data)+1)
+		for k, v := range row.Data {
+			data[k] = v
+		}
+		data[key] = string(state)
+		if err := tx.Ent.Session.UpdateOneID(row.ID).SetData(data).Exec(ctx); err != nil {
+			return fmt.Errorf("account: keep %s of session %d: %w", what, sessionID, err)
+		}
+		return nil
+	})
 }
 
 // takeSessionState removes and returns the ceremony state kept under key in

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/recoverydesk/recoverydesk/internal/ratelimit"
-	"github.com/recoverydesk/recoverydesk/internal/store"
 )
 
 // keyReauthState is the key, in a session's data, of the WebAuthn state
@@ -25,21 +24,7 @@ func (s *Services) BeginReauthWebAuthn(ctx context.Context, sessionID, userID in
 	if err != nil {
 		return nil, err
 	}
-	err = s.Security.st.InTx(ctx, func(ctx context.Context, tx *store.Tx) error {
-		row, err := userSessionForUpdate(ctx, tx.Ent, sessionID, userID)
-		if err != nil {
-			return err
-		}
-		data := make(map[string]any, len(row.Data)+1)
-		for k, v := range row.Data {
-			data[k] = v
-		}
-		data[keyReauthState] = string(state)
-		if err := tx.Ent.Session.UpdateOneID(row.ID).SetData(data).Exec(ctx); err != nil {
-			return fmt.Errorf("account: keep key re-authentication of session %d: %w", sessionID, err)
-		}
-		return nil
-	})
+	err = s.putSessionState(ctx, sessionID, userID, keyReauthState, "key re-authentication", state)
 	if err != nil {
 		return nil, err
 	}
