@@ -242,6 +242,11 @@ func (in *Inbound) openCase(ctx context.Context, tx *store.Tx, m incoming) error
 	if m.class.NoAutoReply() {
 		return nil
 	}
+	if c.Kind == supportcase.KindRecovery {
+		if err := EnqueueEvidence(ctx, tx, c.ID, true); err != nil {
+			return err
+		}
+	}
 	return in.acknowledge(ctx, tx, c.ID, ref, token, m, now)
 }
 
@@ -267,6 +272,15 @@ func (in *Inbound) joinCase(ctx context.Context, tx *store.Tx, m incoming, d Thr
 	}
 	if err := tx.Ent.SupportCase.UpdateOneID(d.CaseID).SetLastActivityAt(now).SetUpdatedAt(now).Exec(ctx); err != nil {
 		return fmt.Errorf("touch case %d: %w", d.CaseID, err)
+	}
+	recovery, err := tx.Ent.SupportCase.Query().Where(supportcase.ID(d.CaseID), supportcase.KindEQ(supportcase.KindRecovery)).Exist(ctx)
+	if err != nil {
+		return fmt.Errorf("case %d kind: %w", d.CaseID, err)
+	}
+	if recovery && !m.class.NoAutoReply() {
+		if err := EnqueueEvidence(ctx, tx, d.CaseID, false); err != nil {
+			return err
+		}
 	}
 	return in.event(ctx, tx, d.CaseID, "requester_replied",
 		map[string]any{"from": m.from, "rule": d.Rule, "message_id": m.msgID}, now)

@@ -144,6 +144,10 @@ func (in *Intake) open(ctx context.Context, tx *store.Tx, f normalized, ref stri
 			Explanation:          f.Explanation,
 			ClaimedProjects:      f.Projects,
 			ClaimedOrganizations: f.Organizations,
+			AccountCreated:       f.AccountCreated,
+			PreviousEmails:       f.PreviousEmailList,
+			TwoFactorMethod:      f.TwoFactorMethod,
+			LastUpload:           f.LastUpload,
 		}).
 		SetStatusTokenHash(tokenHash).
 		SetLastActivityAt(now).
@@ -174,8 +178,10 @@ func (in *Intake) open(ctx context.Context, tx *store.Tx, f normalized, ref stri
 	if err := in.event(ctx, tx, c.ID, "case_opened", map[string]any{"channel": "web", "ip": at.IP, "user_agent": at.UserAgent}, now); err != nil {
 		return err
 	}
-	// The ownership-evidence jobs (a later issue) are enqueued here, with
-	// tx.Enqueue, so that no case exists without them.
+	// In this transaction, so that no case exists without its evidence jobs.
+	if err := EnqueueEvidence(ctx, tx, c.ID, true); err != nil {
+		return err
+	}
 	return in.queueAcknowledgement(ctx, tx, c.ID, f, ref, statusURL)
 }
 

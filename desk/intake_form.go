@@ -27,9 +27,19 @@ type RecoveryForm struct {
 	// ClaimedProjects and ClaimedOrganizations are names separated by
 	// commas or line breaks.
 	ClaimedProjects, ClaimedOrganizations string
+	// The private questions, all optional. AccountCreated and LastUpload
+	// are months ("2019-03", as an <input type=month> sends them),
+	// PreviousEmails addresses separated by commas or line breaks, and
+	// TwoFactorMethod one of the Method* values or "".
+	AccountCreated, LastUpload string
+	PreviousEmails             string
+	TwoFactorMethod            string
 	// Honeypot is a field people never see; only bots fill it in.
 	Honeypot string
 }
+
+// MaxPreviousEmails bounds the previous addresses a requester may list.
+const MaxPreviousEmails = 5
 
 // Limits of the form.
 const (
@@ -119,16 +129,67 @@ func (f RecoveryForm) normalize() (normalized, error) {
 	if n.Organizations, msg = splitClaims(f.ClaimedOrganizations, "organization"); msg != "" {
 		errs["claimed_organizations"] = msg
 	}
+	if n.AccountCreated, msg = checkMonth(f.AccountCreated, "the account was made"); msg != "" {
+		errs["account_created"] = msg
+	}
+	if n.LastUpload, msg = checkMonth(f.LastUpload, "your last upload was"); msg != "" {
+		errs["last_upload"] = msg
+	}
+	if n.PreviousEmailList, msg = splitAddresses(f.PreviousEmails); msg != "" {
+		errs["previous_emails"] = msg
+	}
+	n.TwoFactorMethod = strings.TrimSpace(f.TwoFactorMethod)
+	if _, ok := methodWords[n.TwoFactorMethod]; n.TwoFactorMethod != "" && !ok {
+		errs["two_factor_method"] = "Choose one of the listed methods, or leave it at \"I don't know\"."
+	}
 	if len(errs) > 0 {
 		return normalized{}, errs
 	}
 	return n, nil
 }
 
-// normalized is a checked form with its claim lists split.
+// normalized is a checked form with its lists split.
 type normalized struct {
 	RecoveryForm
 	Projects, Organizations []string
+	PreviousEmailList       []string
+}
+
+// checkMonth accepts an empty answer or a month (YYYY-MM) from 1995 up to
+// next year; what says what the month is of.
+func checkMonth(s, what string) (string, string) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", ""
+	}
+	t, err := time.Parse("2006-01", s)
+	if err != nil {
+		return "", fmt.Sprintf("Give the month %s as year and month, like 2019-03, or leave it empty.", what)
+	}
+	if t.Year() < 1995 || t.After(time.Now().AddDate(1, 0, 0)) {
+		return "", fmt.Sprintf("Give a month between 1995 and now for when %s, or leave it empty.", what)
+	}
+	return t.Format("2006-01"), ""
+}
+
+// splitAddresses splits a list of email addresses typed with commas,
+// spaces or line breaks, dropping repeats.
+func splitAddresses(s string) ([]string, string) {
+	var out []string
+	seen := map[string]bool{}
+	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || unicode.IsSpace(r) }) {
+		if msg := checkContactEmail(part); msg != "" {
+			return nil, fmt.Sprintf("%q is not an email address. Separate addresses with commas.", truncateRunes(part, 60))
+		}
+		if k := CanonicalEmail(part); !seen[k] {
+			seen[k] = true
+			out = append(out, part)
+		}
+	}
+	if len(out) > MaxPreviousEmails {
+		return nil, fmt.Sprintf("List at most %d addresses.", MaxPreviousEmails)
+	}
+	return out, ""
 }
 
 func checkContactEmail(s string) string {

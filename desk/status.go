@@ -28,7 +28,10 @@ type StatusView struct {
 	// Status is the case's status in words; Next what happens next.
 	Status, Next string
 	Created      time.Time
-	Messages     []PublicMessage
+	// Todo is what the requester must do now (open challenges), each one
+	// sentence; never what the checks found.
+	Todo     []string
+	Messages []PublicMessage
 }
 
 // PublicMessage is one public message of the case thread.
@@ -82,8 +85,12 @@ func (in *Intake) Status(ctx context.Context, ref, token string) (*StatusView, e
 	if err != nil {
 		return nil, fmt.Errorf("desk: status of %s: %w", c.Reference, err)
 	}
+	todo, err := requesterTodo(ctx, in.st.Ent, c, in.now())
+	if err != nil {
+		return nil, err
+	}
 	text := statusText[c.Status]
-	v := &StatusView{Reference: c.Reference, Status: text[0], Next: text[1], Created: c.CreatedAt}
+	v := &StatusView{Reference: c.Reference, Status: text[0], Next: text[1], Created: c.CreatedAt, Todo: todo}
 	for _, m := range msgs {
 		folded := mailbox.FoldQuoted(m.BodyText, mailbox.ReplyAboveMarker)
 		v.Messages = append(v.Messages, PublicMessage{
@@ -131,6 +138,11 @@ func (in *Intake) AddInformation(ctx context.Context, ref, token, text string, f
 		}
 		if err := in.event(ctx, tx, c.ID, "requester_added_information", map[string]any{"ip": at.IP, "user_agent": at.UserAgent, "attachments": len(files)}, now); err != nil {
 			return fmt.Errorf("desk: add information to %s: %w", c.Reference, err)
+		}
+		if c.Kind == supportcase.KindRecovery {
+			if err := EnqueueEvidence(ctx, tx, c.ID, false); err != nil {
+				return err
+			}
 		}
 		if c.AssigneeID == nil {
 			return nil

@@ -38,6 +38,7 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/recoverycode"
 	"github.com/recoverydesk/recoverydesk/ent/release"
 	"github.com/recoverydesk/recoverydesk/ent/releasefile"
+	"github.com/recoverydesk/recoverydesk/ent/repochallenge"
 	"github.com/recoverydesk/recoverydesk/ent/resetrequest"
 	"github.com/recoverydesk/recoverydesk/ent/securityevent"
 	"github.com/recoverydesk/recoverydesk/ent/session"
@@ -101,6 +102,8 @@ type Client struct {
 	Release *ReleaseClient
 	// ReleaseFile is the client for interacting with the ReleaseFile builders.
 	ReleaseFile *ReleaseFileClient
+	// RepoChallenge is the client for interacting with the RepoChallenge builders.
+	RepoChallenge *RepoChallengeClient
 	// ResetRequest is the client for interacting with the ResetRequest builders.
 	ResetRequest *ResetRequestClient
 	// SecurityEvent is the client for interacting with the SecurityEvent builders.
@@ -151,6 +154,7 @@ func (c *Client) init() {
 	c.RecoveryCode = NewRecoveryCodeClient(c.config)
 	c.Release = NewReleaseClient(c.config)
 	c.ReleaseFile = NewReleaseFileClient(c.config)
+	c.RepoChallenge = NewRepoChallengeClient(c.config)
 	c.ResetRequest = NewResetRequestClient(c.config)
 	c.SecurityEvent = NewSecurityEventClient(c.config)
 	c.Session = NewSessionClient(c.config)
@@ -274,6 +278,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		RecoveryCode:       NewRecoveryCodeClient(cfg),
 		Release:            NewReleaseClient(cfg),
 		ReleaseFile:        NewReleaseFileClient(cfg),
+		RepoChallenge:      NewRepoChallengeClient(cfg),
 		ResetRequest:       NewResetRequestClient(cfg),
 		SecurityEvent:      NewSecurityEventClient(cfg),
 		Session:            NewSessionClient(cfg),
@@ -324,6 +329,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		RecoveryCode:       NewRecoveryCodeClient(cfg),
 		Release:            NewReleaseClient(cfg),
 		ReleaseFile:        NewReleaseFileClient(cfg),
+		RepoChallenge:      NewRepoChallengeClient(cfg),
 		ResetRequest:       NewResetRequestClient(cfg),
 		SecurityEvent:      NewSecurityEventClient(cfg),
 		Session:            NewSessionClient(cfg),
@@ -365,9 +371,9 @@ func (c *Client) Use(hooks ...Hook) {
 		c.CannedReply, c.CaseEvent, c.CaseParticipant, c.EmailAddress, c.EvidenceItem,
 		c.MailboxCheckpoint, c.Message, c.Organization, c.OrganizationMember,
 		c.OutboundMail, c.PendingLogin, c.Project, c.ProjectRole, c.QuarantinedMessage,
-		c.RateLimitCounter, c.RecoveryCode, c.Release, c.ReleaseFile, c.ResetRequest,
-		c.SecurityEvent, c.Session, c.SupportCase, c.TOTPCredential, c.TrustedDevice,
-		c.User, c.WebAuthnCredential,
+		c.RateLimitCounter, c.RecoveryCode, c.Release, c.ReleaseFile, c.RepoChallenge,
+		c.ResetRequest, c.SecurityEvent, c.Session, c.SupportCase, c.TOTPCredential,
+		c.TrustedDevice, c.User, c.WebAuthnCredential,
 	} {
 		n.Use(hooks...)
 	}
@@ -381,9 +387,9 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.CannedReply, c.CaseEvent, c.CaseParticipant, c.EmailAddress, c.EvidenceItem,
 		c.MailboxCheckpoint, c.Message, c.Organization, c.OrganizationMember,
 		c.OutboundMail, c.PendingLogin, c.Project, c.ProjectRole, c.QuarantinedMessage,
-		c.RateLimitCounter, c.RecoveryCode, c.Release, c.ReleaseFile, c.ResetRequest,
-		c.SecurityEvent, c.Session, c.SupportCase, c.TOTPCredential, c.TrustedDevice,
-		c.User, c.WebAuthnCredential,
+		c.RateLimitCounter, c.RecoveryCode, c.Release, c.ReleaseFile, c.RepoChallenge,
+		c.ResetRequest, c.SecurityEvent, c.Session, c.SupportCase, c.TOTPCredential,
+		c.TrustedDevice, c.User, c.WebAuthnCredential,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -438,6 +444,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Release.mutate(ctx, m)
 	case *ReleaseFileMutation:
 		return c.ReleaseFile.mutate(ctx, m)
+	case *RepoChallengeMutation:
+		return c.RepoChallenge.mutate(ctx, m)
 	case *ResetRequestMutation:
 		return c.ResetRequest.mutate(ctx, m)
 	case *SecurityEventMutation:
@@ -3143,6 +3151,22 @@ func (c *ProjectClient) QueryAPITokens(_m *Project) *APITokenQuery {
 	return query
 }
 
+// QueryRepoChallenges queries the repo_challenges edge of a Project.
+func (c *ProjectClient) QueryRepoChallenges(_m *Project) *RepoChallengeQuery {
+	query := (&RepoChallengeClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(project.Table, project.FieldID, id),
+			sqlgraph.To(repochallenge.Table, repochallenge.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, project.RepoChallengesTable, project.RepoChallengesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *ProjectClient) Hooks() []Hook {
 	return c.hooks.Project
@@ -4094,6 +4118,171 @@ func (c *ReleaseFileClient) mutate(ctx context.Context, m *ReleaseFileMutation) 
 	}
 }
 
+// RepoChallengeClient is a client for the RepoChallenge schema.
+type RepoChallengeClient struct {
+	config
+}
+
+// NewRepoChallengeClient returns a client for the RepoChallenge from the given config.
+func NewRepoChallengeClient(c config) *RepoChallengeClient {
+	return &RepoChallengeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `repochallenge.Hooks(f(g(h())))`.
+func (c *RepoChallengeClient) Use(hooks ...Hook) {
+	c.hooks.RepoChallenge = append(c.hooks.RepoChallenge, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `repochallenge.Intercept(f(g(h())))`.
+func (c *RepoChallengeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.RepoChallenge = append(c.inters.RepoChallenge, interceptors...)
+}
+
+// Create returns a builder for creating a RepoChallenge entity.
+func (c *RepoChallengeClient) Create() *RepoChallengeCreate {
+	mutation := newRepoChallengeMutation(c.config, OpCreate)
+	return &RepoChallengeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of RepoChallenge entities.
+func (c *RepoChallengeClient) CreateBulk(builders ...*RepoChallengeCreate) *RepoChallengeCreateBulk {
+	return &RepoChallengeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RepoChallengeClient) MapCreateBulk(slice any, setFunc func(*RepoChallengeCreate, int)) *RepoChallengeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RepoChallengeCreateBulk{err: fmt.Errorf("calling to RepoChallengeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RepoChallengeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RepoChallengeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for RepoChallenge.
+func (c *RepoChallengeClient) Update() *RepoChallengeUpdate {
+	mutation := newRepoChallengeMutation(c.config, OpUpdate)
+	return &RepoChallengeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RepoChallengeClient) UpdateOne(_m *RepoChallenge) *RepoChallengeUpdateOne {
+	mutation := newRepoChallengeMutation(c.config, OpUpdateOne, withRepoChallenge(_m))
+	return &RepoChallengeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RepoChallengeClient) UpdateOneID(id int) *RepoChallengeUpdateOne {
+	mutation := newRepoChallengeMutation(c.config, OpUpdateOne, withRepoChallengeID(id))
+	return &RepoChallengeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for RepoChallenge.
+func (c *RepoChallengeClient) Delete() *RepoChallengeDelete {
+	mutation := newRepoChallengeMutation(c.config, OpDelete)
+	return &RepoChallengeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RepoChallengeClient) DeleteOne(_m *RepoChallenge) *RepoChallengeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RepoChallengeClient) DeleteOneID(id int) *RepoChallengeDeleteOne {
+	builder := c.Delete().Where(repochallenge.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RepoChallengeDeleteOne{builder}
+}
+
+// Query returns a query builder for RepoChallenge.
+func (c *RepoChallengeClient) Query() *RepoChallengeQuery {
+	return &RepoChallengeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRepoChallenge},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a RepoChallenge entity by its id.
+func (c *RepoChallengeClient) Get(ctx context.Context, id int) (*RepoChallenge, error) {
+	return c.Query().Where(repochallenge.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RepoChallengeClient) GetX(ctx context.Context, id int) *RepoChallenge {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCase queries the case edge of a RepoChallenge.
+func (c *RepoChallengeClient) QueryCase(_m *RepoChallenge) *SupportCaseQuery {
+	query := (&SupportCaseClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(repochallenge.Table, repochallenge.FieldID, id),
+			sqlgraph.To(supportcase.Table, supportcase.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, repochallenge.CaseTable, repochallenge.CaseColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryProject queries the project edge of a RepoChallenge.
+func (c *RepoChallengeClient) QueryProject(_m *RepoChallenge) *ProjectQuery {
+	query := (&ProjectClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(repochallenge.Table, repochallenge.FieldID, id),
+			sqlgraph.To(project.Table, project.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, repochallenge.ProjectTable, repochallenge.ProjectColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *RepoChallengeClient) Hooks() []Hook {
+	return c.hooks.RepoChallenge
+}
+
+// Interceptors returns the client interceptors.
+func (c *RepoChallengeClient) Interceptors() []Interceptor {
+	return c.inters.RepoChallenge
+}
+
+func (c *RepoChallengeClient) mutate(ctx context.Context, m *RepoChallengeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RepoChallengeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RepoChallengeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RepoChallengeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RepoChallengeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown RepoChallenge mutation op: %q", m.Op())
+	}
+}
+
 // ResetRequestClient is a client for the ResetRequest schema.
 type ResetRequestClient struct {
 	config
@@ -4898,6 +5087,22 @@ func (c *SupportCaseClient) QueryResetRequests(_m *SupportCase) *ResetRequestQue
 			sqlgraph.From(supportcase.Table, supportcase.FieldID, id),
 			sqlgraph.To(resetrequest.Table, resetrequest.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, supportcase.ResetRequestsTable, supportcase.ResetRequestsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRepoChallenges queries the repo_challenges edge of a SupportCase.
+func (c *SupportCaseClient) QueryRepoChallenges(_m *SupportCase) *RepoChallengeQuery {
+	query := (&RepoChallengeClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(supportcase.Table, supportcase.FieldID, id),
+			sqlgraph.To(repochallenge.Table, repochallenge.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, supportcase.RepoChallengesTable, supportcase.RepoChallengesColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -5901,16 +6106,16 @@ type (
 		CaseEvent, CaseParticipant, EmailAddress, EvidenceItem, MailboxCheckpoint,
 		Message, Organization, OrganizationMember, OutboundMail, PendingLogin, Project,
 		ProjectRole, QuarantinedMessage, RateLimitCounter, RecoveryCode, Release,
-		ReleaseFile, ResetRequest, SecurityEvent, Session, SupportCase, TOTPCredential,
-		TrustedDevice, User, WebAuthnCredential []ent.Hook
+		ReleaseFile, RepoChallenge, ResetRequest, SecurityEvent, Session, SupportCase,
+		TOTPCredential, TrustedDevice, User, WebAuthnCredential []ent.Hook
 	}
 	inters struct {
 		APIToken, ActionToken, Assessment, Attachment, AuditEvent, CannedReply,
 		CaseEvent, CaseParticipant, EmailAddress, EvidenceItem, MailboxCheckpoint,
 		Message, Organization, OrganizationMember, OutboundMail, PendingLogin, Project,
 		ProjectRole, QuarantinedMessage, RateLimitCounter, RecoveryCode, Release,
-		ReleaseFile, ResetRequest, SecurityEvent, Session, SupportCase, TOTPCredential,
-		TrustedDevice, User, WebAuthnCredential []ent.Interceptor
+		ReleaseFile, RepoChallenge, ResetRequest, SecurityEvent, Session, SupportCase,
+		TOTPCredential, TrustedDevice, User, WebAuthnCredential []ent.Interceptor
 	}
 )
 

@@ -35,6 +35,7 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/recoverycode"
 	"github.com/recoverydesk/recoverydesk/ent/release"
 	"github.com/recoverydesk/recoverydesk/ent/releasefile"
+	"github.com/recoverydesk/recoverydesk/ent/repochallenge"
 	"github.com/recoverydesk/recoverydesk/ent/resetrequest"
 	"github.com/recoverydesk/recoverydesk/ent/securityevent"
 	"github.com/recoverydesk/recoverydesk/ent/session"
@@ -126,6 +127,7 @@ func checkColumn(t, c string) error {
 			recoverycode.Table:       recoverycode.ValidColumn,
 			release.Table:            release.ValidColumn,
 			releasefile.Table:        releasefile.ValidColumn,
+			repochallenge.Table:      repochallenge.ValidColumn,
 			resetrequest.Table:       resetrequest.ValidColumn,
 			securityevent.Table:      securityevent.ValidColumn,
 			session.Table:            session.ValidColumn,

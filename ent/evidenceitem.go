@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/recoverydesk/recoverydesk/ent/evidenceitem"
+	"github.com/recoverydesk/recoverydesk/ent/schema/types"
 	"github.com/recoverydesk/recoverydesk/ent/supportcase"
 )
 
@@ -28,7 +29,7 @@ type EvidenceItem struct {
 	// Source holds the value of the "source" field.
 	Source string `json:"source,omitempty"`
 	// Finding holds the value of the "finding" field.
-	Finding map[string]interface{} `json:"finding,omitempty"`
+	Finding types.Finding `json:"finding,omitempty"`
 	// Strength holds the value of the "strength" field.
 	Strength evidenceitem.Strength `json:"strength,omitempty"`
 	// DedupeKey holds the value of the "dedupe_key" field.

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/recoverydesk/recoverydesk/ent/evidenceitem"
+	"github.com/recoverydesk/recoverydesk/ent/schema/types"
 	"github.com/recoverydesk/recoverydesk/ent/supportcase"
 )
 
@@ -64,8 +65,16 @@ func (_c *EvidenceItemCreate) SetNillableSource(v *string) *EvidenceItemCreate {
 }
 
 // SetFinding sets the "finding" field.
-func (_c *EvidenceItemCreate) SetFinding(v map[string]interface{}) *EvidenceItemCreate {
+func (_c *EvidenceItemCreate) SetFinding(v types.Finding) *EvidenceItemCreate {
 	_c.mutation.SetFinding(v)
+	return _c
+}
+
+// SetNillableFinding sets the "finding" field if the given value is not nil.
+func (_c *EvidenceItemCreate) SetNillableFinding(v *types.Finding) *EvidenceItemCreate {
+	if v != nil {
+		_c.SetFinding(*v)
+	}
 	return _c
 }
 
@@ -311,7 +320,7 @@ func (u *EvidenceItemUpsert) UpdateSource() *EvidenceItemUpsert {
 }
 
 // SetFinding sets the "finding" field.
-func (u *EvidenceItemUpsert) SetFinding(v map[string]interface{}) *EvidenceItemUpsert {
+func (u *EvidenceItemUpsert) SetFinding(v types.Finding) *EvidenceItemUpsert {
 	u.Set(evidenceitem.FieldFinding, v)
 	return u
 }
@@ -420,7 +429,7 @@ func (u *EvidenceItemUpsertOne) UpdateSource() *EvidenceItemUpsertOne {
 }
 
 // SetFinding sets the "finding" field.
-func (u *EvidenceItemUpsertOne) SetFinding(v map[string]interface{}) *EvidenceItemUpsertOne {
+func (u *EvidenceItemUpsertOne) SetFinding(v types.Finding) *EvidenceItemUpsertOne {
 	return u.Update(func(s *EvidenceItemUpsert) {
 		s.SetFinding(v)
 	})
@@ -700,7 +709,7 @@ func (u *EvidenceItemUpsertBulk) UpdateSource() *EvidenceItemUpsertBulk {
 }
 
 // SetFinding sets the "finding" field.
-func (u *EvidenceItemUpsertBulk) SetFinding(v map[string]interface{}) *EvidenceItemUpsertBulk {
+func (u *EvidenceItemUpsertBulk) SetFinding(v types.Finding) *EvidenceItemUpsertBulk {
 	return u.Update(func(s *EvidenceItemUpsert) {
 		s.SetFinding(v)
 	})

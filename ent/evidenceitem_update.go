@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/recoverydesk/recoverydesk/ent/evidenceitem"
 	"github.com/recoverydesk/recoverydesk/ent/predicate"
+	"github.com/recoverydesk/recoverydesk/ent/schema/types"
 )
 
 // EvidenceItemUpdate is the builder for updating EvidenceItem entities.
@@ -57,8 +58,16 @@ func (_u *EvidenceItemUpdate) SetNillableSource(v *string) *EvidenceItemUpdate {
 }
 
 // SetFinding sets the "finding" field.
-func (_u *EvidenceItemUpdate) SetFinding(v map[string]interface{}) *EvidenceItemUpdate {
+func (_u *EvidenceItemUpdate) SetFinding(v types.Finding) *EvidenceItemUpdate {
 	_u.mutation.SetFinding(v)
+	return _u
+}
+
+// SetNillableFinding sets the "finding" field if the given value is not nil.
+func (_u *EvidenceItemUpdate) SetNillableFinding(v *types.Finding) *EvidenceItemUpdate {
+	if v != nil {
+		_u.SetFinding(*v)
+	}
 	return _u
 }
 
@@ -216,8 +225,16 @@ func (_u *EvidenceItemUpdateOne) SetNillableSource(v *string) *EvidenceItemUpdat
 }
 
 // SetFinding sets the "finding" field.
-func (_u *EvidenceItemUpdateOne) SetFinding(v map[string]interface{}) *EvidenceItemUpdateOne {
+func (_u *EvidenceItemUpdateOne) SetFinding(v types.Finding) *EvidenceItemUpdateOne {
 	_u.mutation.SetFinding(v)
+	return _u
+}
+
+// SetNillableFinding sets the "finding" field if the given value is not nil.
+func (_u *EvidenceItemUpdateOne) SetNillableFinding(v *types.Finding) *EvidenceItemUpdateOne {
+	if v != nil {
+		_u.SetFinding(*v)
+	}
 	return _u
 }
 

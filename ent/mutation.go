@@ -35,6 +35,7 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/recoverycode"
 	"github.com/recoverydesk/recoverydesk/ent/release"
 	"github.com/recoverydesk/recoverydesk/ent/releasefile"
+	"github.com/recoverydesk/recoverydesk/ent/repochallenge"
 	"github.com/recoverydesk/recoverydesk/ent/resetrequest"
 	"github.com/recoverydesk/recoverydesk/ent/schema/types"
 	"github.com/recoverydesk/recoverydesk/ent/securityevent"
@@ -78,6 +79,7 @@ const (
 	TypeRecoveryCode       = "RecoveryCode"
 	TypeRelease            = "Release"
 	TypeReleaseFile        = "ReleaseFile"
+	TypeRepoChallenge      = "RepoChallenge"
 	TypeResetRequest       = "ResetRequest"
 	TypeSecurityEvent      = "SecurityEvent"
 	TypeSession            = "Session"
@@ -6852,7 +6854,7 @@ type EvidenceItemMutation struct {
 	created_at    *time.Time
 	kind          *string
 	source        *string
-	finding       *map[string]interface{}
+	finding       *types.Finding
 	strength      *evidenceitem.Strength
 	dedupe_key    *string
 	clearedFields map[string]struct{}
@@ -7106,12 +7108,12 @@ func (m *EvidenceItemMutation) ResetSource() {
 }
 
 // SetFinding sets the "finding" field.
-func (m *EvidenceItemMutation) SetFinding(value map[string]interface{}) {
-	m.finding = &value
+func (m *EvidenceItemMutation) SetFinding(t types.Finding) {
+	m.finding = &t
 }
 
 // Finding returns the value of the "finding" field in the mutation.
-func (m *EvidenceItemMutation) Finding() (r map[string]interface{}, exists bool) {
+func (m *EvidenceItemMutation) Finding() (r types.Finding, exists bool) {
 	v := m.finding
 	if v == nil {
 		return
@@ -7122,7 +7124,7 @@ func (m *EvidenceItemMutation) Finding() (r map[string]interface{}, exists bool)
 // OldFinding returns the old "finding" field's value of the EvidenceItem entity.
 // If the EvidenceItem object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *EvidenceItemMutation) OldFinding(ctx context.Context) (v map[string]interface{}, err error) {
+func (m *EvidenceItemMutation) OldFinding(ctx context.Context) (v types.Finding, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldFinding is only allowed on UpdateOne operations")
 	}
@@ -7392,7 +7394,7 @@ func (m *EvidenceItemMutation) SetField(name string, value ent.Value) error {
 		m.SetSource(v)
 		return nil
 	case evidenceitem.FieldFinding:
-		v, ok := value.(map[string]interface{})
+		v, ok := value.(types.Finding)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
@@ -13900,29 +13902,32 @@ func (m *PendingLoginMutation) ResetEdge(name string) error {
 // ProjectMutation represents an operation that mutates the Project nodes in the graph.
 type ProjectMutation struct {
 	config
-	op                  Op
-	typ                 string
-	id                  *int
-	created_at          *time.Time
-	name                *string
-	name_normalized     *string
-	repository_url      *string
-	description         *string
-	clearedFields       map[string]struct{}
-	organization        *int
-	clearedorganization bool
-	roles               map[int]struct{}
-	removedroles        map[int]struct{}
-	clearedroles        bool
-	releases            map[int]struct{}
-	removedreleases     map[int]struct{}
-	clearedreleases     bool
-	api_tokens          map[int]struct{}
-	removedapi_tokens   map[int]struct{}
-	clearedapi_tokens   bool
-	done                bool
-	oldValue            func(context.Context) (*Project, error)
-	predicates          []predicate.Project
+	op                     Op
+	typ                    string
+	id                     *int
+	created_at             *time.Time
+	name                   *string
+	name_normalized        *string
+	repository_url         *string
+	description            *string
+	clearedFields          map[string]struct{}
+	organization           *int
+	clearedorganization    bool
+	roles                  map[int]struct{}
+	removedroles           map[int]struct{}
+	clearedroles           bool
+	releases               map[int]struct{}
+	removedreleases        map[int]struct{}
+	clearedreleases        bool
+	api_tokens             map[int]struct{}
+	removedapi_tokens      map[int]struct{}
+	clearedapi_tokens      bool
+	repo_challenges        map[int]struct{}
+	removedrepo_challenges map[int]struct{}
+	clearedrepo_challenges bool
+	done                   bool
+	oldValue               func(context.Context) (*Project, error)
+	predicates             []predicate.Project
 }
 
 var _ ent.Mutation = (*ProjectMutation)(nil)
@@ -14467,6 +14472,60 @@ func (m *ProjectMutation) ResetAPITokens() {
 	m.removedapi_tokens = nil
 }
 
+// AddRepoChallengeIDs adds the "repo_challenges" edge to the RepoChallenge entity by ids.
+func (m *ProjectMutation) AddRepoChallengeIDs(ids ...int) {
+	if m.repo_challenges == nil {
+		m.repo_challenges = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.repo_challenges[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRepoChallenges clears the "repo_challenges" edge to the RepoChallenge entity.
+func (m *ProjectMutation) ClearRepoChallenges() {
+	m.clearedrepo_challenges = true
+}
+
+// RepoChallengesCleared reports if the "repo_challenges" edge to the RepoChallenge entity was cleared.
+func (m *ProjectMutation) RepoChallengesCleared() bool {
+	return m.clearedrepo_challenges
+}
+
+// RemoveRepoChallengeIDs removes the "repo_challenges" edge to the RepoChallenge entity by IDs.
+func (m *ProjectMutation) RemoveRepoChallengeIDs(ids ...int) {
+	if m.removedrepo_challenges == nil {
+		m.removedrepo_challenges = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.repo_challenges, ids[i])
+		m.removedrepo_challenges[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRepoChallenges returns the removed IDs of the "repo_challenges" edge to the RepoChallenge entity.
+func (m *ProjectMutation) RemovedRepoChallengesIDs() (ids []int) {
+	for id := range m.removedrepo_challenges {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RepoChallengesIDs returns the "repo_challenges" edge IDs in the mutation.
+func (m *ProjectMutation) RepoChallengesIDs() (ids []int) {
+	for id := range m.repo_challenges {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRepoChallenges resets all changes to the "repo_challenges" edge.
+func (m *ProjectMutation) ResetRepoChallenges() {
+	m.repo_challenges = nil
+	m.clearedrepo_challenges = false
+	m.removedrepo_challenges = nil
+}
+
 // Where appends a list predicates to the ProjectMutation builder.
 func (m *ProjectMutation) Where(ps ...predicate.Project) {
 	m.predicates = append(m.predicates, ps...)
@@ -14709,7 +14768,7 @@ func (m *ProjectMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ProjectMutation) AddedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.organization != nil {
 		edges = append(edges, project.EdgeOrganization)
 	}
@@ -14721,6 +14780,9 @@ func (m *ProjectMutation) AddedEdges() []string {
 	}
 	if m.api_tokens != nil {
 		edges = append(edges, project.EdgeAPITokens)
+	}
+	if m.repo_challenges != nil {
+		edges = append(edges, project.EdgeRepoChallenges)
 	}
 	return edges
 }
@@ -14751,13 +14813,19 @@ func (m *ProjectMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case project.EdgeRepoChallenges:
+		ids := make([]ent.Value, 0, len(m.repo_challenges))
+		for id := range m.repo_challenges {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ProjectMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.removedroles != nil {
 		edges = append(edges, project.EdgeRoles)
 	}
@@ -14766,6 +14834,9 @@ func (m *ProjectMutation) RemovedEdges() []string {
 	}
 	if m.removedapi_tokens != nil {
 		edges = append(edges, project.EdgeAPITokens)
+	}
+	if m.removedrepo_challenges != nil {
+		edges = append(edges, project.EdgeRepoChallenges)
 	}
 	return edges
 }
@@ -14792,13 +14863,19 @@ func (m *ProjectMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case project.EdgeRepoChallenges:
+		ids := make([]ent.Value, 0, len(m.removedrepo_challenges))
+		for id := range m.removedrepo_challenges {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ProjectMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.clearedorganization {
 		edges = append(edges, project.EdgeOrganization)
 	}
@@ -14810,6 +14887,9 @@ func (m *ProjectMutation) ClearedEdges() []string {
 	}
 	if m.clearedapi_tokens {
 		edges = append(edges, project.EdgeAPITokens)
+	}
+	if m.clearedrepo_challenges {
+		edges = append(edges, project.EdgeRepoChallenges)
 	}
 	return edges
 }
@@ -14826,6 +14906,8 @@ func (m *ProjectMutation) EdgeCleared(name string) bool {
 		return m.clearedreleases
 	case project.EdgeAPITokens:
 		return m.clearedapi_tokens
+	case project.EdgeRepoChallenges:
+		return m.clearedrepo_challenges
 	}
 	return false
 }
@@ -14856,6 +14938,9 @@ func (m *ProjectMutation) ResetEdge(name string) error {
 		return nil
 	case project.EdgeAPITokens:
 		m.ResetAPITokens()
+		return nil
+	case project.EdgeRepoChallenges:
+		m.ResetRepoChallenges()
 		return nil
 	}
 	return fmt.Errorf("unknown Project edge %s", name)
@@ -19160,6 +19245,1264 @@ func (m *ReleaseFileMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown ReleaseFile edge %s", name)
 }
 
+// RepoChallengeMutation represents an operation that mutates the RepoChallenge nodes in the graph.
+type RepoChallengeMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	created_at       *time.Time
+	updated_at       *time.Time
+	repository_url   *string
+	branch           *string
+	started_by_id    *int
+	addstarted_by_id *int
+	status           *repochallenge.Status
+	expires_at       *time.Time
+	checked_at       *time.Time
+	checks           *int
+	addchecks        *int
+	last_error       *string
+	found_at         *time.Time
+	commit           *string
+	clearedFields    map[string]struct{}
+	_case            *int
+	cleared_case     bool
+	project          *int
+	clearedproject   bool
+	done             bool
+	oldValue         func(context.Context) (*RepoChallenge, error)
+	predicates       []predicate.RepoChallenge
+}
+
+var _ ent.Mutation = (*RepoChallengeMutation)(nil)
+
+// repochallengeOption allows management of the mutation configuration using functional options.
+type repochallengeOption func(*RepoChallengeMutation)
+
+// newRepoChallengeMutation creates new mutation for the RepoChallenge entity.
+func newRepoChallengeMutation(c config, op Op, opts ...repochallengeOption) *RepoChallengeMutation {
+	m := &RepoChallengeMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeRepoChallenge,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withRepoChallengeID sets the ID field of the mutation.
+func withRepoChallengeID(id int) repochallengeOption {
+	return func(m *RepoChallengeMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *RepoChallenge
+		)
+		m.oldValue = func(ctx context.Context) (*RepoChallenge, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().RepoChallenge.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withRepoChallenge sets the old RepoChallenge of the mutation.
+func withRepoChallenge(node *RepoChallenge) repochallengeOption {
+	return func(m *RepoChallengeMutation) {
+		m.oldValue = func(context.Context) (*RepoChallenge, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m RepoChallengeMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m RepoChallengeMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *RepoChallengeMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *RepoChallengeMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().RepoChallenge.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *RepoChallengeMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *RepoChallengeMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the RepoChallenge entity.
+// If the RepoChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepoChallengeMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *RepoChallengeMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *RepoChallengeMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *RepoChallengeMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the RepoChallenge entity.
+// If the RepoChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepoChallengeMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *RepoChallengeMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetCaseID sets the "case_id" field.
+func (m *RepoChallengeMutation) SetCaseID(i int) {
+	m._case = &i
+}
+
+// CaseID returns the value of the "case_id" field in the mutation.
+func (m *RepoChallengeMutation) CaseID() (r int, exists bool) {
+	v := m._case
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCaseID returns the old "case_id" field's value of the RepoChallenge entity.
+// If the RepoChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepoChallengeMutation) OldCaseID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCaseID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCaseID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCaseID: %w", err)
+	}
+	return oldValue.CaseID, nil
+}
+
+// ResetCaseID resets all changes to the "case_id" field.
+func (m *RepoChallengeMutation) ResetCaseID() {
+	m._case = nil
+}
+
+// SetProjectID sets the "project_id" field.
+func (m *RepoChallengeMutation) SetProjectID(i int) {
+	m.project = &i
+}
+
+// ProjectID returns the value of the "project_id" field in the mutation.
+func (m *RepoChallengeMutation) ProjectID() (r int, exists bool) {
+	v := m.project
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProjectID returns the old "project_id" field's value of the RepoChallenge entity.
+// If the RepoChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepoChallengeMutation) OldProjectID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProjectID: %w", err)
+	}
+	return oldValue.ProjectID, nil
+}
+
+// ResetProjectID resets all changes to the "project_id" field.
+func (m *RepoChallengeMutation) ResetProjectID() {
+	m.project = nil
+}
+
+// SetRepositoryURL sets the "repository_url" field.
+func (m *RepoChallengeMutation) SetRepositoryURL(s string) {
+	m.repository_url = &s
+}
+
+// RepositoryURL returns the value of the "repository_url" field in the mutation.
+func (m *RepoChallengeMutation) RepositoryURL() (r string, exists bool) {
+	v := m.repository_url
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRepositoryURL returns the old "repository_url" field's value of the RepoChallenge entity.
+// If the RepoChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepoChallengeMutation) OldRepositoryURL(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRepositoryURL is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRepositoryURL requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRepositoryURL: %w", err)
+	}
+	return oldValue.RepositoryURL, nil
+}
+
+// ResetRepositoryURL resets all changes to the "repository_url" field.
+func (m *RepoChallengeMutation) ResetRepositoryURL() {
+	m.repository_url = nil
+}
+
+// SetBranch sets the "branch" field.
+func (m *RepoChallengeMutation) SetBranch(s string) {
+	m.branch = &s
+}
+
+// Branch returns the value of the "branch" field in the mutation.
+func (m *RepoChallengeMutation) Branch() (r string, exists bool) {
+	v := m.branch
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBranch returns the old "branch" field's value of the RepoChallenge entity.
+// If the RepoChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepoChallengeMutation) OldBranch(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBranch is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBranch requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBranch: %w", err)
+	}
+	return oldValue.Branch, nil
+}
+
+// ResetBranch resets all changes to the "branch" field.
+func (m *RepoChallengeMutation) ResetBranch() {
+	m.branch = nil
+}
+
+// SetStartedByID sets the "started_by_id" field.
+func (m *RepoChallengeMutation) SetStartedByID(i int) {
+	m.started_by_id = &i
+	m.addstarted_by_id = nil
+}
+
+// StartedByID returns the value of the "started_by_id" field in the mutation.
+func (m *RepoChallengeMutation) StartedByID() (r int, exists bool) {
+	v := m.started_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartedByID returns the old "started_by_id" field's value of the RepoChallenge entity.
+// If the RepoChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepoChallengeMutation) OldStartedByID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartedByID: %w", err)
+	}
+	return oldValue.StartedByID, nil
+}
+
+// AddStartedByID adds i to the "started_by_id" field.
+func (m *RepoChallengeMutation) AddStartedByID(i int) {
+	if m.addstarted_by_id != nil {
+		*m.addstarted_by_id += i
+	} else {
+		m.addstarted_by_id = &i
+	}
+}
+
+// AddedStartedByID returns the value that was added to the "started_by_id" field in this mutation.
+func (m *RepoChallengeMutation) AddedStartedByID() (r int, exists bool) {
+	v := m.addstarted_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearStartedByID clears the value of the "started_by_id" field.
+func (m *RepoChallengeMutation) ClearStartedByID() {
+	m.started_by_id = nil
+	m.addstarted_by_id = nil
+	m.clearedFields[repochallenge.FieldStartedByID] = struct{}{}
+}
+
+// StartedByIDCleared returns if the "started_by_id" field was cleared in this mutation.
+func (m *RepoChallengeMutation) StartedByIDCleared() bool {
+	_, ok := m.clearedFields[repochallenge.FieldStartedByID]
+	return ok
+}
+
+// ResetStartedByID resets all changes to the "started_by_id" field.
+func (m *RepoChallengeMutation) ResetStartedByID() {
+	m.started_by_id = nil
+	m.addstarted_by_id = nil
+	delete(m.clearedFields, repochallenge.FieldStartedByID)
+}
+
+// SetStatus sets the "status" field.
+func (m *RepoChallengeMutation) SetStatus(r repochallenge.Status) {
+	m.status = &r
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *RepoChallengeMutation) Status() (r repochallenge.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the RepoChallenge entity.
+// If the RepoChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepoChallengeMutation) OldStatus(ctx context.Context) (v repochallenge.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *RepoChallengeMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *RepoChallengeMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *RepoChallengeMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the RepoChallenge entity.
+// If the RepoChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepoChallengeMutation) OldExpiresAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *RepoChallengeMutation) ResetExpiresAt() {
+	m.expires_at = nil
+}
+
+// SetCheckedAt sets the "checked_at" field.
+func (m *RepoChallengeMutation) SetCheckedAt(t time.Time) {
+	m.checked_at = &t
+}
+
+// CheckedAt returns the value of the "checked_at" field in the mutation.
+func (m *RepoChallengeMutation) CheckedAt() (r time.Time, exists bool) {
+	v := m.checked_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCheckedAt returns the old "checked_at" field's value of the RepoChallenge entity.
+// If the RepoChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepoChallengeMutation) OldCheckedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCheckedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCheckedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCheckedAt: %w", err)
+	}
+	return oldValue.CheckedAt, nil
+}
+
+// ClearCheckedAt clears the value of the "checked_at" field.
+func (m *RepoChallengeMutation) ClearCheckedAt() {
+	m.checked_at = nil
+	m.clearedFields[repochallenge.FieldCheckedAt] = struct{}{}
+}
+
+// CheckedAtCleared returns if the "checked_at" field was cleared in this mutation.
+func (m *RepoChallengeMutation) CheckedAtCleared() bool {
+	_, ok := m.clearedFields[repochallenge.FieldCheckedAt]
+	return ok
+}
+
+// ResetCheckedAt resets all changes to the "checked_at" field.
+func (m *RepoChallengeMutation) ResetCheckedAt() {
+	m.checked_at = nil
+	delete(m.clearedFields, repochallenge.FieldCheckedAt)
+}
+
+// SetChecks sets the "checks" field.
+func (m *RepoChallengeMutation) SetChecks(i int) {
+	m.checks = &i
+	m.addchecks = nil
+}
+
+// Checks returns the value of the "checks" field in the mutation.
+func (m *RepoChallengeMutation) Checks() (r int, exists bool) {
+	v := m.checks
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChecks returns the old "checks" field's value of the RepoChallenge entity.
+// If the RepoChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepoChallengeMutation) OldChecks(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChecks is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChecks requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChecks: %w", err)
+	}
+	return oldValue.Checks, nil
+}
+
+// AddChecks adds i to the "checks" field.
+func (m *RepoChallengeMutation) AddChecks(i int) {
+	if m.addchecks != nil {
+		*m.addchecks += i
+	} else {
+		m.addchecks = &i
+	}
+}
+
+// AddedChecks returns the value that was added to the "checks" field in this mutation.
+func (m *RepoChallengeMutation) AddedChecks() (r int, exists bool) {
+	v := m.addchecks
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetChecks resets all changes to the "checks" field.
+func (m *RepoChallengeMutation) ResetChecks() {
+	m.checks = nil
+	m.addchecks = nil
+}
+
+// SetLastError sets the "last_error" field.
+func (m *RepoChallengeMutation) SetLastError(s string) {
+	m.last_error = &s
+}
+
+// LastError returns the value of the "last_error" field in the mutation.
+func (m *RepoChallengeMutation) LastError() (r string, exists bool) {
+	v := m.last_error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastError returns the old "last_error" field's value of the RepoChallenge entity.
+// If the RepoChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepoChallengeMutation) OldLastError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastError: %w", err)
+	}
+	return oldValue.LastError, nil
+}
+
+// ResetLastError resets all changes to the "last_error" field.
+func (m *RepoChallengeMutation) ResetLastError() {
+	m.last_error = nil
+}
+
+// SetFoundAt sets the "found_at" field.
+func (m *RepoChallengeMutation) SetFoundAt(t time.Time) {
+	m.found_at = &t
+}
+
+// FoundAt returns the value of the "found_at" field in the mutation.
+func (m *RepoChallengeMutation) FoundAt() (r time.Time, exists bool) {
+	v := m.found_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFoundAt returns the old "found_at" field's value of the RepoChallenge entity.
+// If the RepoChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepoChallengeMutation) OldFoundAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFoundAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFoundAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFoundAt: %w", err)
+	}
+	return oldValue.FoundAt, nil
+}
+
+// ClearFoundAt clears the value of the "found_at" field.
+func (m *RepoChallengeMutation) ClearFoundAt() {
+	m.found_at = nil
+	m.clearedFields[repochallenge.FieldFoundAt] = struct{}{}
+}
+
+// FoundAtCleared returns if the "found_at" field was cleared in this mutation.
+func (m *RepoChallengeMutation) FoundAtCleared() bool {
+	_, ok := m.clearedFields[repochallenge.FieldFoundAt]
+	return ok
+}
+
+// ResetFoundAt resets all changes to the "found_at" field.
+func (m *RepoChallengeMutation) ResetFoundAt() {
+	m.found_at = nil
+	delete(m.clearedFields, repochallenge.FieldFoundAt)
+}
+
+// SetCommit sets the "commit" field.
+func (m *RepoChallengeMutation) SetCommit(s string) {
+	m.commit = &s
+}
+
+// Commit returns the value of the "commit" field in the mutation.
+func (m *RepoChallengeMutation) Commit() (r string, exists bool) {
+	v := m.commit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommit returns the old "commit" field's value of the RepoChallenge entity.
+// If the RepoChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepoChallengeMutation) OldCommit(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommit is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommit requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommit: %w", err)
+	}
+	return oldValue.Commit, nil
+}
+
+// ResetCommit resets all changes to the "commit" field.
+func (m *RepoChallengeMutation) ResetCommit() {
+	m.commit = nil
+}
+
+// ClearCase clears the "case" edge to the SupportCase entity.
+func (m *RepoChallengeMutation) ClearCase() {
+	m.cleared_case = true
+	m.clearedFields[repochallenge.FieldCaseID] = struct{}{}
+}
+
+// CaseCleared reports if the "case" edge to the SupportCase entity was cleared.
+func (m *RepoChallengeMutation) CaseCleared() bool {
+	return m.cleared_case
+}
+
+// CaseIDs returns the "case" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CaseID instead. It exists only for internal usage by the builders.
+func (m *RepoChallengeMutation) CaseIDs() (ids []int) {
+	if id := m._case; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCase resets all changes to the "case" edge.
+func (m *RepoChallengeMutation) ResetCase() {
+	m._case = nil
+	m.cleared_case = false
+}
+
+// ClearProject clears the "project" edge to the Project entity.
+func (m *RepoChallengeMutation) ClearProject() {
+	m.clearedproject = true
+	m.clearedFields[repochallenge.FieldProjectID] = struct{}{}
+}
+
+// ProjectCleared reports if the "project" edge to the Project entity was cleared.
+func (m *RepoChallengeMutation) ProjectCleared() bool {
+	return m.clearedproject
+}
+
+// ProjectIDs returns the "project" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ProjectID instead. It exists only for internal usage by the builders.
+func (m *RepoChallengeMutation) ProjectIDs() (ids []int) {
+	if id := m.project; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetProject resets all changes to the "project" edge.
+func (m *RepoChallengeMutation) ResetProject() {
+	m.project = nil
+	m.clearedproject = false
+}
+
+// Where appends a list predicates to the RepoChallengeMutation builder.
+func (m *RepoChallengeMutation) Where(ps ...predicate.RepoChallenge) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the RepoChallengeMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *RepoChallengeMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.RepoChallenge, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *RepoChallengeMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *RepoChallengeMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (RepoChallenge).
+func (m *RepoChallengeMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *RepoChallengeMutation) Fields() []string {
+	fields := make([]string, 0, 14)
+	if m.created_at != nil {
+		fields = append(fields, repochallenge.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, repochallenge.FieldUpdatedAt)
+	}
+	if m._case != nil {
+		fields = append(fields, repochallenge.FieldCaseID)
+	}
+	if m.project != nil {
+		fields = append(fields, repochallenge.FieldProjectID)
+	}
+	if m.repository_url != nil {
+		fields = append(fields, repochallenge.FieldRepositoryURL)
+	}
+	if m.branch != nil {
+		fields = append(fields, repochallenge.FieldBranch)
+	}
+	if m.started_by_id != nil {
+		fields = append(fields, repochallenge.FieldStartedByID)
+	}
+	if m.status != nil {
+		fields = append(fields, repochallenge.FieldStatus)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, repochallenge.FieldExpiresAt)
+	}
+	if m.checked_at != nil {
+		fields = append(fields, repochallenge.FieldCheckedAt)
+	}
+	if m.checks != nil {
+		fields = append(fields, repochallenge.FieldChecks)
+	}
+	if m.last_error != nil {
+		fields = append(fields, repochallenge.FieldLastError)
+	}
+	if m.found_at != nil {
+		fields = append(fields, repochallenge.FieldFoundAt)
+	}
+	if m.commit != nil {
+		fields = append(fields, repochallenge.FieldCommit)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *RepoChallengeMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case repochallenge.FieldCreatedAt:
+		return m.CreatedAt()
+	case repochallenge.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case repochallenge.FieldCaseID:
+		return m.CaseID()
+	case repochallenge.FieldProjectID:
+		return m.ProjectID()
+	case repochallenge.FieldRepositoryURL:
+		return m.RepositoryURL()
+	case repochallenge.FieldBranch:
+		return m.Branch()
+	case repochallenge.FieldStartedByID:
+		return m.StartedByID()
+	case repochallenge.FieldStatus:
+		return m.Status()
+	case repochallenge.FieldExpiresAt:
+		return m.ExpiresAt()
+	case repochallenge.FieldCheckedAt:
+		return m.CheckedAt()
+	case repochallenge.FieldChecks:
+		return m.Checks()
+	case repochallenge.FieldLastError:
+		return m.LastError()
+	case repochallenge.FieldFoundAt:
+		return m.FoundAt()
+	case repochallenge.FieldCommit:
+		return m.Commit()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *RepoChallengeMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case repochallenge.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case repochallenge.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case repochallenge.FieldCaseID:
+		return m.OldCaseID(ctx)
+	case repochallenge.FieldProjectID:
+		return m.OldProjectID(ctx)
+	case repochallenge.FieldRepositoryURL:
+		return m.OldRepositoryURL(ctx)
+	case repochallenge.FieldBranch:
+		return m.OldBranch(ctx)
+	case repochallenge.FieldStartedByID:
+		return m.OldStartedByID(ctx)
+	case repochallenge.FieldStatus:
+		return m.OldStatus(ctx)
+	case repochallenge.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	case repochallenge.FieldCheckedAt:
+		return m.OldCheckedAt(ctx)
+	case repochallenge.FieldChecks:
+		return m.OldChecks(ctx)
+	case repochallenge.FieldLastError:
+		return m.OldLastError(ctx)
+	case repochallenge.FieldFoundAt:
+		return m.OldFoundAt(ctx)
+	case repochallenge.FieldCommit:
+		return m.OldCommit(ctx)
+	}
+	return nil, fmt.Errorf("unknown RepoChallenge field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RepoChallengeMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case repochallenge.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case repochallenge.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case repochallenge.FieldCaseID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCaseID(v)
+		return nil
+	case repochallenge.FieldProjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProjectID(v)
+		return nil
+	case repochallenge.FieldRepositoryURL:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRepositoryURL(v)
+		return nil
+	case repochallenge.FieldBranch:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBranch(v)
+		return nil
+	case repochallenge.FieldStartedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartedByID(v)
+		return nil
+	case repochallenge.FieldStatus:
+		v, ok := value.(repochallenge.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case repochallenge.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	case repochallenge.FieldCheckedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCheckedAt(v)
+		return nil
+	case repochallenge.FieldChecks:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChecks(v)
+		return nil
+	case repochallenge.FieldLastError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastError(v)
+		return nil
+	case repochallenge.FieldFoundAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFoundAt(v)
+		return nil
+	case repochallenge.FieldCommit:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommit(v)
+		return nil
+	}
+	return fmt.Errorf("unknown RepoChallenge field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *RepoChallengeMutation) AddedFields() []string {
+	var fields []string
+	if m.addstarted_by_id != nil {
+		fields = append(fields, repochallenge.FieldStartedByID)
+	}
+	if m.addchecks != nil {
+		fields = append(fields, repochallenge.FieldChecks)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *RepoChallengeMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case repochallenge.FieldStartedByID:
+		return m.AddedStartedByID()
+	case repochallenge.FieldChecks:
+		return m.AddedChecks()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RepoChallengeMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case repochallenge.FieldStartedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddStartedByID(v)
+		return nil
+	case repochallenge.FieldChecks:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddChecks(v)
+		return nil
+	}
+	return fmt.Errorf("unknown RepoChallenge numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *RepoChallengeMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(repochallenge.FieldStartedByID) {
+		fields = append(fields, repochallenge.FieldStartedByID)
+	}
+	if m.FieldCleared(repochallenge.FieldCheckedAt) {
+		fields = append(fields, repochallenge.FieldCheckedAt)
+	}
+	if m.FieldCleared(repochallenge.FieldFoundAt) {
+		fields = append(fields, repochallenge.FieldFoundAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *RepoChallengeMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *RepoChallengeMutation) ClearField(name string) error {
+	switch name {
+	case repochallenge.FieldStartedByID:
+		m.ClearStartedByID()
+		return nil
+	case repochallenge.FieldCheckedAt:
+		m.ClearCheckedAt()
+		return nil
+	case repochallenge.FieldFoundAt:
+		m.ClearFoundAt()
+		return nil
+	}
+	return fmt.Errorf("unknown RepoChallenge nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *RepoChallengeMutation) ResetField(name string) error {
+	switch name {
+	case repochallenge.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case repochallenge.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case repochallenge.FieldCaseID:
+		m.ResetCaseID()
+		return nil
+	case repochallenge.FieldProjectID:
+		m.ResetProjectID()
+		return nil
+	case repochallenge.FieldRepositoryURL:
+		m.ResetRepositoryURL()
+		return nil
+	case repochallenge.FieldBranch:
+		m.ResetBranch()
+		return nil
+	case repochallenge.FieldStartedByID:
+		m.ResetStartedByID()
+		return nil
+	case repochallenge.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case repochallenge.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	case repochallenge.FieldCheckedAt:
+		m.ResetCheckedAt()
+		return nil
+	case repochallenge.FieldChecks:
+		m.ResetChecks()
+		return nil
+	case repochallenge.FieldLastError:
+		m.ResetLastError()
+		return nil
+	case repochallenge.FieldFoundAt:
+		m.ResetFoundAt()
+		return nil
+	case repochallenge.FieldCommit:
+		m.ResetCommit()
+		return nil
+	}
+	return fmt.Errorf("unknown RepoChallenge field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *RepoChallengeMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m._case != nil {
+		edges = append(edges, repochallenge.EdgeCase)
+	}
+	if m.project != nil {
+		edges = append(edges, repochallenge.EdgeProject)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *RepoChallengeMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case repochallenge.EdgeCase:
+		if id := m._case; id != nil {
+			return []ent.Value{*id}
+		}
+	case repochallenge.EdgeProject:
+		if id := m.project; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *RepoChallengeMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *RepoChallengeMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *RepoChallengeMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.cleared_case {
+		edges = append(edges, repochallenge.EdgeCase)
+	}
+	if m.clearedproject {
+		edges = append(edges, repochallenge.EdgeProject)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *RepoChallengeMutation) EdgeCleared(name string) bool {
+	switch name {
+	case repochallenge.EdgeCase:
+		return m.cleared_case
+	case repochallenge.EdgeProject:
+		return m.clearedproject
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *RepoChallengeMutation) ClearEdge(name string) error {
+	switch name {
+	case repochallenge.EdgeCase:
+		m.ClearCase()
+		return nil
+	case repochallenge.EdgeProject:
+		m.ClearProject()
+		return nil
+	}
+	return fmt.Errorf("unknown RepoChallenge unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *RepoChallengeMutation) ResetEdge(name string) error {
+	switch name {
+	case repochallenge.EdgeCase:
+		m.ResetCase()
+		return nil
+	case repochallenge.EdgeProject:
+		m.ResetProject()
+		return nil
+	}
+	return fmt.Errorf("unknown RepoChallenge edge %s", name)
+}
+
 // ResetRequestMutation represents an operation that mutates the ResetRequest nodes in the graph.
 type ResetRequestMutation struct {
 	config
@@ -22227,6 +23570,9 @@ type SupportCaseMutation struct {
 	reset_requests             map[int]struct{}
 	removedreset_requests      map[int]struct{}
 	clearedreset_requests      bool
+	repo_challenges            map[int]struct{}
+	removedrepo_challenges     map[int]struct{}
+	clearedrepo_challenges     bool
 	done                       bool
 	oldValue                   func(context.Context) (*SupportCase, error)
 	predicates                 []predicate.SupportCase
@@ -23841,6 +25187,60 @@ func (m *SupportCaseMutation) ResetResetRequests() {
 	m.removedreset_requests = nil
 }
 
+// AddRepoChallengeIDs adds the "repo_challenges" edge to the RepoChallenge entity by ids.
+func (m *SupportCaseMutation) AddRepoChallengeIDs(ids ...int) {
+	if m.repo_challenges == nil {
+		m.repo_challenges = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.repo_challenges[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRepoChallenges clears the "repo_challenges" edge to the RepoChallenge entity.
+func (m *SupportCaseMutation) ClearRepoChallenges() {
+	m.clearedrepo_challenges = true
+}
+
+// RepoChallengesCleared reports if the "repo_challenges" edge to the RepoChallenge entity was cleared.
+func (m *SupportCaseMutation) RepoChallengesCleared() bool {
+	return m.clearedrepo_challenges
+}
+
+// RemoveRepoChallengeIDs removes the "repo_challenges" edge to the RepoChallenge entity by IDs.
+func (m *SupportCaseMutation) RemoveRepoChallengeIDs(ids ...int) {
+	if m.removedrepo_challenges == nil {
+		m.removedrepo_challenges = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.repo_challenges, ids[i])
+		m.removedrepo_challenges[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRepoChallenges returns the removed IDs of the "repo_challenges" edge to the RepoChallenge entity.
+func (m *SupportCaseMutation) RemovedRepoChallengesIDs() (ids []int) {
+	for id := range m.removedrepo_challenges {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RepoChallengesIDs returns the "repo_challenges" edge IDs in the mutation.
+func (m *SupportCaseMutation) RepoChallengesIDs() (ids []int) {
+	for id := range m.repo_challenges {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRepoChallenges resets all changes to the "repo_challenges" edge.
+func (m *SupportCaseMutation) ResetRepoChallenges() {
+	m.repo_challenges = nil
+	m.clearedrepo_challenges = false
+	m.removedrepo_challenges = nil
+}
+
 // Where appends a list predicates to the SupportCaseMutation builder.
 func (m *SupportCaseMutation) Where(ps ...predicate.SupportCase) {
 	m.predicates = append(m.predicates, ps...)
@@ -24403,7 +25803,7 @@ func (m *SupportCaseMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *SupportCaseMutation) AddedEdges() []string {
-	edges := make([]string, 0, 12)
+	edges := make([]string, 0, 13)
 	if m.account != nil {
 		edges = append(edges, supportcase.EdgeAccount)
 	}
@@ -24439,6 +25839,9 @@ func (m *SupportCaseMutation) AddedEdges() []string {
 	}
 	if m.reset_requests != nil {
 		edges = append(edges, supportcase.EdgeResetRequests)
+	}
+	if m.repo_challenges != nil {
+		edges = append(edges, supportcase.EdgeRepoChallenges)
 	}
 	return edges
 }
@@ -24513,13 +25916,19 @@ func (m *SupportCaseMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case supportcase.EdgeRepoChallenges:
+		ids := make([]ent.Value, 0, len(m.repo_challenges))
+		for id := range m.repo_challenges {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *SupportCaseMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 12)
+	edges := make([]string, 0, 13)
 	if m.removedmerged_cases != nil {
 		edges = append(edges, supportcase.EdgeMergedCases)
 	}
@@ -24546,6 +25955,9 @@ func (m *SupportCaseMutation) RemovedEdges() []string {
 	}
 	if m.removedreset_requests != nil {
 		edges = append(edges, supportcase.EdgeResetRequests)
+	}
+	if m.removedrepo_challenges != nil {
+		edges = append(edges, supportcase.EdgeRepoChallenges)
 	}
 	return edges
 }
@@ -24608,13 +26020,19 @@ func (m *SupportCaseMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case supportcase.EdgeRepoChallenges:
+		ids := make([]ent.Value, 0, len(m.removedrepo_challenges))
+		for id := range m.removedrepo_challenges {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *SupportCaseMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 12)
+	edges := make([]string, 0, 13)
 	if m.clearedaccount {
 		edges = append(edges, supportcase.EdgeAccount)
 	}
@@ -24651,6 +26069,9 @@ func (m *SupportCaseMutation) ClearedEdges() []string {
 	if m.clearedreset_requests {
 		edges = append(edges, supportcase.EdgeResetRequests)
 	}
+	if m.clearedrepo_challenges {
+		edges = append(edges, supportcase.EdgeRepoChallenges)
+	}
 	return edges
 }
 
@@ -24682,6 +26103,8 @@ func (m *SupportCaseMutation) EdgeCleared(name string) bool {
 		return m.clearedevents
 	case supportcase.EdgeResetRequests:
 		return m.clearedreset_requests
+	case supportcase.EdgeRepoChallenges:
+		return m.clearedrepo_challenges
 	}
 	return false
 }
@@ -24742,6 +26165,9 @@ func (m *SupportCaseMutation) ResetEdge(name string) error {
 		return nil
 	case supportcase.EdgeResetRequests:
 		m.ResetResetRequests()
+		return nil
+	case supportcase.EdgeRepoChallenges:
+		m.ResetRepoChallenges()
 		return nil
 	}
 	return fmt.Errorf("unknown SupportCase edge %s", name)

@@ -46,9 +46,11 @@ type ProjectEdges struct {
 	Releases []*Release `json:"releases,omitempty"`
 	// APITokens holds the value of the api_tokens edge.
 	APITokens []*APIToken `json:"api_tokens,omitempty"`
+	// RepoChallenges holds the value of the repo_challenges edge.
+	RepoChallenges []*RepoChallenge `json:"repo_challenges,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [5]bool
 }
 
 // OrganizationOrErr returns the Organization value or an error if the edge
@@ -87,6 +89,15 @@ func (e ProjectEdges) APITokensOrErr() ([]*APIToken, error) {
 		return e.APITokens, nil
 	}
 	return nil, &NotLoadedError{edge: "api_tokens"}
+}
+
+// RepoChallengesOrErr returns the RepoChallenges value or an error if the edge
+// was not loaded in eager-loading.
+func (e ProjectEdges) RepoChallengesOrErr() ([]*RepoChallenge, error) {
+	if e.loadedTypes[4] {
+		return e.RepoChallenges, nil
+	}
+	return nil, &NotLoadedError{edge: "repo_challenges"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -191,6 +202,11 @@ func (_m *Project) QueryReleases() *ReleaseQuery {
 // QueryAPITokens queries the "api_tokens" edge of the Project entity.
 func (_m *Project) QueryAPITokens() *APITokenQuery {
 	return NewProjectClient(_m.config).QueryAPITokens(_m)
+}
+
+// QueryRepoChallenges queries the "repo_challenges" edge of the Project entity.
+func (_m *Project) QueryRepoChallenges() *RepoChallengeQuery {
+	return NewProjectClient(_m.config).QueryRepoChallenges(_m)
 }
 
 // Update returns a builder for updating this Project.

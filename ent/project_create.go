@@ -16,6 +16,7 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/project"
 	"github.com/recoverydesk/recoverydesk/ent/projectrole"
 	"github.com/recoverydesk/recoverydesk/ent/release"
+	"github.com/recoverydesk/recoverydesk/ent/repochallenge"
 )
 
 // ProjectCreate is the builder for creating a Project entity.
@@ -142,6 +143,21 @@ func (_c *ProjectCreate) AddAPITokens(v ...*APIToken) *ProjectCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddAPITokenIDs(ids...)
+}
+
+// AddRepoChallengeIDs adds the "repo_challenges" edge to the RepoChallenge entity by IDs.
+func (_c *ProjectCreate) AddRepoChallengeIDs(ids ...int) *ProjectCreate {
+	_c.mutation.AddRepoChallengeIDs(ids...)
+	return _c
+}
+
+// AddRepoChallenges adds the "repo_challenges" edges to the RepoChallenge entity.
+func (_c *ProjectCreate) AddRepoChallenges(v ...*RepoChallenge) *ProjectCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddRepoChallengeIDs(ids...)
 }
 
 // Mutation returns the ProjectMutation object of the builder.
@@ -308,6 +324,22 @@ func (_c *ProjectCreate) createSpec() (*Project, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(apitoken.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RepoChallengesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.RepoChallengesTable,
+			Columns: []string{project.RepoChallengesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repochallenge.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -19,20 +19,22 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/project"
 	"github.com/recoverydesk/recoverydesk/ent/projectrole"
 	"github.com/recoverydesk/recoverydesk/ent/release"
+	"github.com/recoverydesk/recoverydesk/ent/repochallenge"
 )
 
 // ProjectQuery is the builder for querying Project entities.
 type ProjectQuery struct {
 	config
-	ctx              *QueryContext
-	order            []project.OrderOption
-	inters           []Interceptor
-	predicates       []predicate.Project
-	withOrganization *OrganizationQuery
-	withRoles        *ProjectRoleQuery
-	withReleases     *ReleaseQuery
-	withAPITokens    *APITokenQuery
-	modifiers        []func(*sql.Selector)
+	ctx                *QueryContext
+	order              []project.OrderOption
+	inters             []Interceptor
+	predicates         []predicate.Project
+	withOrganization   *OrganizationQuery
+	withRoles          *ProjectRoleQuery
+	withReleases       *ReleaseQuery
+	withAPITokens      *APITokenQuery
+	withRepoChallenges *RepoChallengeQuery
+	modifiers          []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -150,6 +152,28 @@ func (_q *ProjectQuery) QueryAPITokens() *APITokenQuery {
 			sqlgraph.From(project.Table, project.FieldID, selector),
 			sqlgraph.To(apitoken.Table, apitoken.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, project.APITokensTable, project.APITokensColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryRepoChallenges chains the current query on the "repo_challenges" edge.
+func (_q *ProjectQuery) QueryRepoChallenges() *RepoChallengeQuery {
+	query := (&RepoChallengeClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(project.Table, project.FieldID, selector),
+			sqlgraph.To(repochallenge.Table, repochallenge.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, project.RepoChallengesTable, project.RepoChallengesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -344,15 +368,16 @@ func (_q *ProjectQuery) Clone() *ProjectQuery {
 		return nil
 	}
 	return &ProjectQuery{
-		config:           _q.config,
-		ctx:              _q.ctx.Clone(),
-		order:            append([]project.OrderOption{}, _q.order...),
-		inters:           append([]Interceptor{}, _q.inters...),
-		predicates:       append([]predicate.Project{}, _q.predicates...),
-		withOrganization: _q.withOrganization.Clone(),
-		withRoles:        _q.withRoles.Clone(),
-		withReleases:     _q.withReleases.Clone(),
-		withAPITokens:    _q.withAPITokens.Clone(),
+		config:             _q.config,
+		ctx:                _q.ctx.Clone(),
+		order:              append([]project.OrderOption{}, _q.order...),
+		inters:             append([]Interceptor{}, _q.inters...),
+		predicates:         append([]predicate.Project{}, _q.predicates...),
+		withOrganization:   _q.withOrganization.Clone(),
+		withRoles:          _q.withRoles.Clone(),
+		withReleases:       _q.withReleases.Clone(),
+		withAPITokens:      _q.withAPITokens.Clone(),
+		withRepoChallenges: _q.withRepoChallenges.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -401,6 +426,17 @@ func (_q *ProjectQuery) WithAPITokens(opts ...func(*APITokenQuery)) *ProjectQuer
 		opt(query)
 	}
 	_q.withAPITokens = query
+	return _q
+}
+
+// WithRepoChallenges tells the query-builder to eager-load the nodes that are connected to
+// the "repo_challenges" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProjectQuery) WithRepoChallenges(opts ...func(*RepoChallengeQuery)) *ProjectQuery {
+	query := (&RepoChallengeClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRepoChallenges = query
 	return _q
 }
 
@@ -482,11 +518,12 @@ func (_q *ProjectQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Proj
 	var (
 		nodes       = []*Project{}
 		_spec       = _q.querySpec()
-		loadedTypes = [4]bool{
+		loadedTypes = [5]bool{
 			_q.withOrganization != nil,
 			_q.withRoles != nil,
 			_q.withReleases != nil,
 			_q.withAPITokens != nil,
+			_q.withRepoChallenges != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -534,6 +571,13 @@ func (_q *ProjectQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Proj
 		if err := _q.loadAPITokens(ctx, query, nodes,
 			func(n *Project) { n.Edges.APITokens = []*APIToken{} },
 			func(n *Project, e *APIToken) { n.Edges.APITokens = append(n.Edges.APITokens, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withRepoChallenges; query != nil {
+		if err := _q.loadRepoChallenges(ctx, query, nodes,
+			func(n *Project) { n.Edges.RepoChallenges = []*RepoChallenge{} },
+			func(n *Project, e *RepoChallenge) { n.Edges.RepoChallenges = append(n.Edges.RepoChallenges, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -660,6 +704,36 @@ func (_q *ProjectQuery) loadAPITokens(ctx context.Context, query *APITokenQuery,
 		node, ok := nodeids[*fk]
 		if !ok {
 			return fmt.Errorf(`unexpected referenced foreign-key "project_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ProjectQuery) loadRepoChallenges(ctx context.Context, query *RepoChallengeQuery, nodes []*Project, init func(*Project), assign func(*Project, *RepoChallenge)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Project)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(repochallenge.FieldProjectID)
+	}
+	query.Where(predicate.RepoChallenge(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(project.RepoChallengesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ProjectID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "project_id" returned %v for node %v`, fk, n.ID)
 		}
 		assign(node, n)
 	}

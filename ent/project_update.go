@@ -16,6 +16,7 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/project"
 	"github.com/recoverydesk/recoverydesk/ent/projectrole"
 	"github.com/recoverydesk/recoverydesk/ent/release"
+	"github.com/recoverydesk/recoverydesk/ent/repochallenge"
 )
 
 // ProjectUpdate is the builder for updating Project entities.
@@ -170,6 +171,21 @@ func (_u *ProjectUpdate) AddAPITokens(v ...*APIToken) *ProjectUpdate {
 	return _u.AddAPITokenIDs(ids...)
 }
 
+// AddRepoChallengeIDs adds the "repo_challenges" edge to the RepoChallenge entity by IDs.
+func (_u *ProjectUpdate) AddRepoChallengeIDs(ids ...int) *ProjectUpdate {
+	_u.mutation.AddRepoChallengeIDs(ids...)
+	return _u
+}
+
+// AddRepoChallenges adds the "repo_challenges" edges to the RepoChallenge entity.
+func (_u *ProjectUpdate) AddRepoChallenges(v ...*RepoChallenge) *ProjectUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRepoChallengeIDs(ids...)
+}
+
 // Mutation returns the ProjectMutation object of the builder.
 func (_u *ProjectUpdate) Mutation() *ProjectMutation {
 	return _u.mutation
@@ -242,6 +258,27 @@ func (_u *ProjectUpdate) RemoveAPITokens(v ...*APIToken) *ProjectUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAPITokenIDs(ids...)
+}
+
+// ClearRepoChallenges clears all "repo_challenges" edges to the RepoChallenge entity.
+func (_u *ProjectUpdate) ClearRepoChallenges() *ProjectUpdate {
+	_u.mutation.ClearRepoChallenges()
+	return _u
+}
+
+// RemoveRepoChallengeIDs removes the "repo_challenges" edge to RepoChallenge entities by IDs.
+func (_u *ProjectUpdate) RemoveRepoChallengeIDs(ids ...int) *ProjectUpdate {
+	_u.mutation.RemoveRepoChallengeIDs(ids...)
+	return _u
+}
+
+// RemoveRepoChallenges removes "repo_challenges" edges to RepoChallenge entities.
+func (_u *ProjectUpdate) RemoveRepoChallenges(v ...*RepoChallenge) *ProjectUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRepoChallengeIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -486,6 +523,51 @@ func (_u *ProjectUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.RepoChallengesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.RepoChallengesTable,
+			Columns: []string{project.RepoChallengesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repochallenge.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRepoChallengesIDs(); len(nodes) > 0 && !_u.mutation.RepoChallengesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.RepoChallengesTable,
+			Columns: []string{project.RepoChallengesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repochallenge.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RepoChallengesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.RepoChallengesTable,
+			Columns: []string{project.RepoChallengesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repochallenge.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -646,6 +728,21 @@ func (_u *ProjectUpdateOne) AddAPITokens(v ...*APIToken) *ProjectUpdateOne {
 	return _u.AddAPITokenIDs(ids...)
 }
 
+// AddRepoChallengeIDs adds the "repo_challenges" edge to the RepoChallenge entity by IDs.
+func (_u *ProjectUpdateOne) AddRepoChallengeIDs(ids ...int) *ProjectUpdateOne {
+	_u.mutation.AddRepoChallengeIDs(ids...)
+	return _u
+}
+
+// AddRepoChallenges adds the "repo_challenges" edges to the RepoChallenge entity.
+func (_u *ProjectUpdateOne) AddRepoChallenges(v ...*RepoChallenge) *ProjectUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRepoChallengeIDs(ids...)
+}
+
 // Mutation returns the ProjectMutation object of the builder.
 func (_u *ProjectUpdateOne) Mutation() *ProjectMutation {
 	return _u.mutation
@@ -718,6 +815,27 @@ func (_u *ProjectUpdateOne) RemoveAPITokens(v ...*APIToken) *ProjectUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAPITokenIDs(ids...)
+}
+
+// ClearRepoChallenges clears all "repo_challenges" edges to the RepoChallenge entity.
+func (_u *ProjectUpdateOne) ClearRepoChallenges() *ProjectUpdateOne {
+	_u.mutation.ClearRepoChallenges()
+	return _u
+}
+
+// RemoveRepoChallengeIDs removes the "repo_challenges" edge to RepoChallenge entities by IDs.
+func (_u *ProjectUpdateOne) RemoveRepoChallengeIDs(ids ...int) *ProjectUpdateOne {
+	_u.mutation.RemoveRepoChallengeIDs(ids...)
+	return _u
+}
+
+// RemoveRepoChallenges removes "repo_challenges" edges to RepoChallenge entities.
+func (_u *ProjectUpdateOne) RemoveRepoChallenges(v ...*RepoChallenge) *ProjectUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRepoChallengeIDs(ids...)
 }
 
 // Where appends a list predicates to the ProjectUpdate builder.
@@ -985,6 +1103,51 @@ func (_u *ProjectUpdateOne) sqlSave(ctx context.Context) (_node *Project, err er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(apitoken.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RepoChallengesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.RepoChallengesTable,
+			Columns: []string{project.RepoChallengesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repochallenge.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRepoChallengesIDs(); len(nodes) > 0 && !_u.mutation.RepoChallengesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.RepoChallengesTable,
+			Columns: []string{project.RepoChallengesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repochallenge.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RepoChallengesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.RepoChallengesTable,
+			Columns: []string{project.RepoChallengesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repochallenge.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -28,6 +28,7 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/recoverycode"
 	"github.com/recoverydesk/recoverydesk/ent/release"
 	"github.com/recoverydesk/recoverydesk/ent/releasefile"
+	"github.com/recoverydesk/recoverydesk/ent/repochallenge"
 	"github.com/recoverydesk/recoverydesk/ent/resetrequest"
 	"github.com/recoverydesk/recoverydesk/ent/schema"
 	"github.com/recoverydesk/recoverydesk/ent/securityevent"
@@ -666,6 +667,41 @@ func init() {
 	releasefileDescStorageKey := releasefileFields[12].Descriptor()
 	// releasefile.StorageKeyValidator is a validator for the "storage_key" field. It is called by the builders before save.
 	releasefile.StorageKeyValidator = releasefileDescStorageKey.Validators[0].(func(string) error)
+	repochallengeMixin := schema.RepoChallenge{}.Mixin()
+	repochallengeMixinFields0 := repochallengeMixin[0].Fields()
+	_ = repochallengeMixinFields0
+	repochallengeFields := schema.RepoChallenge{}.Fields()
+	_ = repochallengeFields
+	// repochallengeDescCreatedAt is the schema descriptor for created_at field.
+	repochallengeDescCreatedAt := repochallengeMixinFields0[0].Descriptor()
+	// repochallenge.DefaultCreatedAt holds the default value on creation for the created_at field.
+	repochallenge.DefaultCreatedAt = repochallengeDescCreatedAt.Default.(func() time.Time)
+	// repochallengeDescUpdatedAt is the schema descriptor for updated_at field.
+	repochallengeDescUpdatedAt := repochallengeMixinFields0[1].Descriptor()
+	// repochallenge.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	repochallenge.DefaultUpdatedAt = repochallengeDescUpdatedAt.Default.(func() time.Time)
+	// repochallenge.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	repochallenge.UpdateDefaultUpdatedAt = repochallengeDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// repochallengeDescRepositoryURL is the schema descriptor for repository_url field.
+	repochallengeDescRepositoryURL := repochallengeFields[2].Descriptor()
+	// repochallenge.RepositoryURLValidator is a validator for the "repository_url" field. It is called by the builders before save.
+	repochallenge.RepositoryURLValidator = repochallengeDescRepositoryURL.Validators[0].(func(string) error)
+	// repochallengeDescBranch is the schema descriptor for branch field.
+	repochallengeDescBranch := repochallengeFields[3].Descriptor()
+	// repochallenge.BranchValidator is a validator for the "branch" field. It is called by the builders before save.
+	repochallenge.BranchValidator = repochallengeDescBranch.Validators[0].(func(string) error)
+	// repochallengeDescChecks is the schema descriptor for checks field.
+	repochallengeDescChecks := repochallengeFields[8].Descriptor()
+	// repochallenge.DefaultChecks holds the default value on creation for the checks field.
+	repochallenge.DefaultChecks = repochallengeDescChecks.Default.(int)
+	// repochallengeDescLastError is the schema descriptor for last_error field.
+	repochallengeDescLastError := repochallengeFields[9].Descriptor()
+	// repochallenge.DefaultLastError holds the default value on creation for the last_error field.
+	repochallenge.DefaultLastError = repochallengeDescLastError.Default.(string)
+	// repochallengeDescCommit is the schema descriptor for commit field.
+	repochallengeDescCommit := repochallengeFields[11].Descriptor()
+	// repochallenge.DefaultCommit holds the default value on creation for the commit field.
+	repochallenge.DefaultCommit = repochallengeDescCommit.Default.(string)
 	resetrequestMixin := schema.ResetRequest{}.Mixin()
 	resetrequestMixinFields0 := resetrequestMixin[0].Fields()
 	_ = resetrequestMixinFields0

@@ -96,9 +96,11 @@ type SupportCaseEdges struct {
 	Events []*CaseEvent `json:"events,omitempty"`
 	// ResetRequests holds the value of the reset_requests edge.
 	ResetRequests []*ResetRequest `json:"reset_requests,omitempty"`
+	// RepoChallenges holds the value of the repo_challenges edge.
+	RepoChallenges []*RepoChallenge `json:"repo_challenges,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [12]bool
+	loadedTypes [13]bool
 }
 
 // AccountOrErr returns the Account value or an error if the edge
@@ -213,6 +215,15 @@ func (e SupportCaseEdges) ResetRequestsOrErr() ([]*ResetRequest, error) {
 		return e.ResetRequests, nil
 	}
 	return nil, &NotLoadedError{edge: "reset_requests"}
+}
+
+// RepoChallengesOrErr returns the RepoChallenges value or an error if the edge
+// was not loaded in eager-loading.
+func (e SupportCaseEdges) RepoChallengesOrErr() ([]*RepoChallenge, error) {
+	if e.loadedTypes[12] {
+		return e.RepoChallenges, nil
+	}
+	return nil, &NotLoadedError{edge: "repo_challenges"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -464,6 +475,11 @@ func (_m *SupportCase) QueryEvents() *CaseEventQuery {
 // QueryResetRequests queries the "reset_requests" edge of the SupportCase entity.
 func (_m *SupportCase) QueryResetRequests() *ResetRequestQuery {
 	return NewSupportCaseClient(_m.config).QueryResetRequests(_m)
+}
+
+// QueryRepoChallenges queries the "repo_challenges" edge of the SupportCase entity.
+func (_m *SupportCase) QueryRepoChallenges() *RepoChallengeQuery {
+	return NewSupportCaseClient(_m.config).QueryRepoChallenges(_m)
 }
 
 // Update returns a builder for updating this SupportCase.

@@ -18,6 +18,7 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/evidenceitem"
 	"github.com/recoverydesk/recoverydesk/ent/message"
 	"github.com/recoverydesk/recoverydesk/ent/outboundmail"
+	"github.com/recoverydesk/recoverydesk/ent/repochallenge"
 	"github.com/recoverydesk/recoverydesk/ent/resetrequest"
 	"github.com/recoverydesk/recoverydesk/ent/schema/types"
 	"github.com/recoverydesk/recoverydesk/ent/supportcase"
@@ -450,6 +451,21 @@ func (_c *SupportCaseCreate) AddResetRequests(v ...*ResetRequest) *SupportCaseCr
 	return _c.AddResetRequestIDs(ids...)
 }
 
+// AddRepoChallengeIDs adds the "repo_challenges" edge to the RepoChallenge entity by IDs.
+func (_c *SupportCaseCreate) AddRepoChallengeIDs(ids ...int) *SupportCaseCreate {
+	_c.mutation.AddRepoChallengeIDs(ids...)
+	return _c
+}
+
+// AddRepoChallenges adds the "repo_challenges" edges to the RepoChallenge entity.
+func (_c *SupportCaseCreate) AddRepoChallenges(v ...*RepoChallenge) *SupportCaseCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddRepoChallengeIDs(ids...)
+}
+
 // Mutation returns the SupportCaseMutation object of the builder.
 func (_c *SupportCaseCreate) Mutation() *SupportCaseMutation {
 	return _c.mutation
@@ -879,6 +895,22 @@ func (_c *SupportCaseCreate) createSpec() (*SupportCase, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(resetrequest.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RepoChallengesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   supportcase.RepoChallengesTable,
+			Columns: []string{supportcase.RepoChallengesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repochallenge.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -21,6 +21,7 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/message"
 	"github.com/recoverydesk/recoverydesk/ent/outboundmail"
 	"github.com/recoverydesk/recoverydesk/ent/predicate"
+	"github.com/recoverydesk/recoverydesk/ent/repochallenge"
 	"github.com/recoverydesk/recoverydesk/ent/resetrequest"
 	"github.com/recoverydesk/recoverydesk/ent/supportcase"
 	"github.com/recoverydesk/recoverydesk/ent/user"
@@ -29,23 +30,24 @@ import (
 // SupportCaseQuery is the builder for querying SupportCase entities.
 type SupportCaseQuery struct {
 	config
-	ctx               *QueryContext
-	order             []supportcase.OrderOption
-	inters            []Interceptor
-	predicates        []predicate.SupportCase
-	withAccount       *UserQuery
-	withAssignee      *UserQuery
-	withMergedInto    *SupportCaseQuery
-	withMergedCases   *SupportCaseQuery
-	withParticipants  *CaseParticipantQuery
-	withMessages      *MessageQuery
-	withOutboundMails *OutboundMailQuery
-	withActionTokens  *ActionTokenQuery
-	withEvidenceItems *EvidenceItemQuery
-	withAssessments   *AssessmentQuery
-	withEvents        *CaseEventQuery
-	withResetRequests *ResetRequestQuery
-	modifiers         []func(*sql.Selector)
+	ctx                *QueryContext
+	order              []supportcase.OrderOption
+	inters             []Interceptor
+	predicates         []predicate.SupportCase
+	withAccount        *UserQuery
+	withAssignee       *UserQuery
+	withMergedInto     *SupportCaseQuery
+	withMergedCases    *SupportCaseQuery
+	withParticipants   *CaseParticipantQuery
+	withMessages       *MessageQuery
+	withOutboundMails  *OutboundMailQuery
+	withActionTokens   *ActionTokenQuery
+	withEvidenceItems  *EvidenceItemQuery
+	withAssessments    *AssessmentQuery
+	withEvents         *CaseEventQuery
+	withResetRequests  *ResetRequestQuery
+	withRepoChallenges *RepoChallengeQuery
+	modifiers          []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -346,6 +348,28 @@ func (_q *SupportCaseQuery) QueryResetRequests() *ResetRequestQuery {
 	return query
 }
 
+// QueryRepoChallenges chains the current query on the "repo_challenges" edge.
+func (_q *SupportCaseQuery) QueryRepoChallenges() *RepoChallengeQuery {
+	query := (&RepoChallengeClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(supportcase.Table, supportcase.FieldID, selector),
+			sqlgraph.To(repochallenge.Table, repochallenge.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, supportcase.RepoChallengesTable, supportcase.RepoChallengesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // First returns the first SupportCase entity from the query.
 // Returns a *NotFoundError when no SupportCase was found.
 func (_q *SupportCaseQuery) First(ctx context.Context) (*SupportCase, error) {
@@ -533,23 +557,24 @@ func (_q *SupportCaseQuery) Clone() *SupportCaseQuery {
 		return nil
 	}
 	return &SupportCaseQuery{
-		config:            _q.config,
-		ctx:               _q.ctx.Clone(),
-		order:             append([]supportcase.OrderOption{}, _q.order...),
-		inters:            append([]Interceptor{}, _q.inters...),
-		predicates:        append([]predicate.SupportCase{}, _q.predicates...),
-		withAccount:       _q.withAccount.Clone(),
-		withAssignee:      _q.withAssignee.Clone(),
-		withMergedInto:    _q.withMergedInto.Clone(),
-		withMergedCases:   _q.withMergedCases.Clone(),
-		withParticipants:  _q.withParticipants.Clone(),
-		withMessages:      _q.withMessages.Clone(),
-		withOutboundMails: _q.withOutboundMails.Clone(),
-		withActionTokens:  _q.withActionTokens.Clone(),
-		withEvidenceItems: _q.withEvidenceItems.Clone(),
-		withAssessments:   _q.withAssessments.Clone(),
-		withEvents:        _q.withEvents.Clone(),
-		withResetRequests: _q.withResetRequests.Clone(),
+		config:             _q.config,
+		ctx:                _q.ctx.Clone(),
+		order:              append([]supportcase.OrderOption{}, _q.order...),
+		inters:             append([]Interceptor{}, _q.inters...),
+		predicates:         append([]predicate.SupportCase{}, _q.predicates...),
+		withAccount:        _q.withAccount.Clone(),
+		withAssignee:       _q.withAssignee.Clone(),
+		withMergedInto:     _q.withMergedInto.Clone(),
+		withMergedCases:    _q.withMergedCases.Clone(),
+		withParticipants:   _q.withParticipants.Clone(),
+		withMessages:       _q.withMessages.Clone(),
+		withOutboundMails:  _q.withOutboundMails.Clone(),
+		withActionTokens:   _q.withActionTokens.Clone(),
+		withEvidenceItems:  _q.withEvidenceItems.Clone(),
+		withAssessments:    _q.withAssessments.Clone(),
+		withEvents:         _q.withEvents.Clone(),
+		withResetRequests:  _q.withResetRequests.Clone(),
+		withRepoChallenges: _q.withRepoChallenges.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -689,6 +714,17 @@ func (_q *SupportCaseQuery) WithResetRequests(opts ...func(*ResetRequestQuery)) 
 	return _q
 }
 
+// WithRepoChallenges tells the query-builder to eager-load the nodes that are connected to
+// the "repo_challenges" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *SupportCaseQuery) WithRepoChallenges(opts ...func(*RepoChallengeQuery)) *SupportCaseQuery {
+	query := (&RepoChallengeClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRepoChallenges = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -767,7 +803,7 @@ func (_q *SupportCaseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 	var (
 		nodes       = []*SupportCase{}
 		_spec       = _q.querySpec()
-		loadedTypes = [12]bool{
+		loadedTypes = [13]bool{
 			_q.withAccount != nil,
 			_q.withAssignee != nil,
 			_q.withMergedInto != nil,
@@ -780,6 +816,7 @@ func (_q *SupportCaseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 			_q.withAssessments != nil,
 			_q.withEvents != nil,
 			_q.withResetRequests != nil,
+			_q.withRepoChallenges != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -881,6 +918,13 @@ func (_q *SupportCaseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 		if err := _q.loadResetRequests(ctx, query, nodes,
 			func(n *SupportCase) { n.Edges.ResetRequests = []*ResetRequest{} },
 			func(n *SupportCase, e *ResetRequest) { n.Edges.ResetRequests = append(n.Edges.ResetRequests, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withRepoChallenges; query != nil {
+		if err := _q.loadRepoChallenges(ctx, query, nodes,
+			func(n *SupportCase) { n.Edges.RepoChallenges = []*RepoChallenge{} },
+			func(n *SupportCase, e *RepoChallenge) { n.Edges.RepoChallenges = append(n.Edges.RepoChallenges, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1250,6 +1294,36 @@ func (_q *SupportCaseQuery) loadResetRequests(ctx context.Context, query *ResetR
 	}
 	query.Where(predicate.ResetRequest(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(supportcase.ResetRequestsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.CaseID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "case_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *SupportCaseQuery) loadRepoChallenges(ctx context.Context, query *RepoChallengeQuery, nodes []*SupportCase, init func(*SupportCase), assign func(*SupportCase, *RepoChallenge)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*SupportCase)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(repochallenge.FieldCaseID)
+	}
+	query.Where(predicate.RepoChallenge(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(supportcase.RepoChallengesColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {

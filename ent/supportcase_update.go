@@ -20,6 +20,7 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/message"
 	"github.com/recoverydesk/recoverydesk/ent/outboundmail"
 	"github.com/recoverydesk/recoverydesk/ent/predicate"
+	"github.com/recoverydesk/recoverydesk/ent/repochallenge"
 	"github.com/recoverydesk/recoverydesk/ent/resetrequest"
 	"github.com/recoverydesk/recoverydesk/ent/schema/types"
 	"github.com/recoverydesk/recoverydesk/ent/supportcase"
@@ -513,6 +514,21 @@ func (_u *SupportCaseUpdate) AddResetRequests(v ...*ResetRequest) *SupportCaseUp
 	return _u.AddResetRequestIDs(ids...)
 }
 
+// AddRepoChallengeIDs adds the "repo_challenges" edge to the RepoChallenge entity by IDs.
+func (_u *SupportCaseUpdate) AddRepoChallengeIDs(ids ...int) *SupportCaseUpdate {
+	_u.mutation.AddRepoChallengeIDs(ids...)
+	return _u
+}
+
+// AddRepoChallenges adds the "repo_challenges" edges to the RepoChallenge entity.
+func (_u *SupportCaseUpdate) AddRepoChallenges(v ...*RepoChallenge) *SupportCaseUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRepoChallengeIDs(ids...)
+}
+
 // Mutation returns the SupportCaseMutation object of the builder.
 func (_u *SupportCaseUpdate) Mutation() *SupportCaseMutation {
 	return _u.mutation
@@ -723,6 +739,27 @@ func (_u *SupportCaseUpdate) RemoveResetRequests(v ...*ResetRequest) *SupportCas
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveResetRequestIDs(ids...)
+}
+
+// ClearRepoChallenges clears all "repo_challenges" edges to the RepoChallenge entity.
+func (_u *SupportCaseUpdate) ClearRepoChallenges() *SupportCaseUpdate {
+	_u.mutation.ClearRepoChallenges()
+	return _u
+}
+
+// RemoveRepoChallengeIDs removes the "repo_challenges" edge to RepoChallenge entities by IDs.
+func (_u *SupportCaseUpdate) RemoveRepoChallengeIDs(ids ...int) *SupportCaseUpdate {
+	_u.mutation.RemoveRepoChallengeIDs(ids...)
+	return _u
+}
+
+// RemoveRepoChallenges removes "repo_challenges" edges to RepoChallenge entities.
+func (_u *SupportCaseUpdate) RemoveRepoChallenges(v ...*RepoChallenge) *SupportCaseUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRepoChallengeIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -1378,6 +1415,51 @@ func (_u *SupportCaseUpdate) sqlSave(ctx context.Context) (_node int, err error)
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.RepoChallengesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   supportcase.RepoChallengesTable,
+			Columns: []string{supportcase.RepoChallengesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repochallenge.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRepoChallengesIDs(); len(nodes) > 0 && !_u.mutation.RepoChallengesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   supportcase.RepoChallengesTable,
+			Columns: []string{supportcase.RepoChallengesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repochallenge.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RepoChallengesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   supportcase.RepoChallengesTable,
+			Columns: []string{supportcase.RepoChallengesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repochallenge.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -1873,6 +1955,21 @@ func (_u *SupportCaseUpdateOne) AddResetRequests(v ...*ResetRequest) *SupportCas
 	return _u.AddResetRequestIDs(ids...)
 }
 
+// AddRepoChallengeIDs adds the "repo_challenges" edge to the RepoChallenge entity by IDs.
+func (_u *SupportCaseUpdateOne) AddRepoChallengeIDs(ids ...int) *SupportCaseUpdateOne {
+	_u.mutation.AddRepoChallengeIDs(ids...)
+	return _u
+}
+
+// AddRepoChallenges adds the "repo_challenges" edges to the RepoChallenge entity.
+func (_u *SupportCaseUpdateOne) AddRepoChallenges(v ...*RepoChallenge) *SupportCaseUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRepoChallengeIDs(ids...)
+}
+
 // Mutation returns the SupportCaseMutation object of the builder.
 func (_u *SupportCaseUpdateOne) Mutation() *SupportCaseMutation {
 	return _u.mutation
@@ -2083,6 +2180,27 @@ func (_u *SupportCaseUpdateOne) RemoveResetRequests(v ...*ResetRequest) *Support
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveResetRequestIDs(ids...)
+}
+
+// ClearRepoChallenges clears all "repo_challenges" edges to the RepoChallenge entity.
+func (_u *SupportCaseUpdateOne) ClearRepoChallenges() *SupportCaseUpdateOne {
+	_u.mutation.ClearRepoChallenges()
+	return _u
+}
+
+// RemoveRepoChallengeIDs removes the "repo_challenges" edge to RepoChallenge entities by IDs.
+func (_u *SupportCaseUpdateOne) RemoveRepoChallengeIDs(ids ...int) *SupportCaseUpdateOne {
+	_u.mutation.RemoveRepoChallengeIDs(ids...)
+	return _u
+}
+
+// RemoveRepoChallenges removes "repo_challenges" edges to RepoChallenge entities.
+func (_u *SupportCaseUpdateOne) RemoveRepoChallenges(v ...*RepoChallenge) *SupportCaseUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRepoChallengeIDs(ids...)
 }
 
 // Where appends a list predicates to the SupportCaseUpdate builder.
@@ -2761,6 +2879,51 @@ func (_u *SupportCaseUpdateOne) sqlSave(ctx context.Context) (_node *SupportCase
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(resetrequest.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RepoChallengesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   supportcase.RepoChallengesTable,
+			Columns: []string{supportcase.RepoChallengesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repochallenge.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRepoChallengesIDs(); len(nodes) > 0 && !_u.mutation.RepoChallengesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   supportcase.RepoChallengesTable,
+			Columns: []string{supportcase.RepoChallengesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repochallenge.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RepoChallengesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   supportcase.RepoChallengesTable,
+			Columns: []string{supportcase.RepoChallengesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repochallenge.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -60,6 +60,8 @@ type Tx struct {
 	Release *ReleaseClient
 	// ReleaseFile is the client for interacting with the ReleaseFile builders.
 	ReleaseFile *ReleaseFileClient
+	// RepoChallenge is the client for interacting with the RepoChallenge builders.
+	RepoChallenge *RepoChallengeClient
 	// ResetRequest is the client for interacting with the ResetRequest builders.
 	ResetRequest *ResetRequestClient
 	// SecurityEvent is the client for interacting with the SecurityEvent builders.
@@ -230,6 +232,7 @@ func (tx *Tx) init() {
 	tx.RecoveryCode = NewRecoveryCodeClient(tx.config)
 	tx.Release = NewReleaseClient(tx.config)
 	tx.ReleaseFile = NewReleaseFileClient(tx.config)
+	tx.RepoChallenge = NewRepoChallengeClient(tx.config)
 	tx.ResetRequest = NewResetRequestClient(tx.config)
 	tx.SecurityEvent = NewSecurityEventClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)

@@ -35,6 +35,9 @@ type Deps struct {
 	// Desk is the public recovery form and the requester's status page;
 	// nil leaves those pages out (404), for tests that do not need them.
 	Desk *desk.Intake
+	// Evidence is the staff case pages and the email challenge links; nil
+	// leaves those pages out (404), like Desk.
+	Evidence *desk.Evidence
 	// Quarantine backs the admin page of mail ingestion could not store;
 	// nil leaves it out (404).
 	Quarantine *Quarantine
@@ -75,6 +78,7 @@ type handler struct {
 	sessions SessionStore
 	acct     *account.Services
 	desk     *desk.Intake
+	ev       *desk.Evidence
 	quar     *Quarantine
 	ready    func(ctx context.Context) error
 	dev      *DevMail
@@ -104,6 +108,7 @@ func New(d Deps) (*fiber.App, error) {
 		sessions: d.Sessions,
 		acct:     d.Account,
 		desk:     d.Desk,
+		ev:       d.Evidence,
 		quar:     d.Quarantine,
 		ready:    d.Ready,
 		dev:      d.DevMail,

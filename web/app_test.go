@@ -132,7 +132,7 @@ func TestNotFoundPageHasLayout(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{noDevMail: true})
 	c := newClient(t, b.app)
-	for _, path := range []string{"/no/such/page", "/desk", "/static/nope.css"} {
+	for _, path := range []string{"/no/such/page", "/dashboard", "/static/nope.css"} {
 		r := c.get(path)
 		wantStatus(t, r, http.StatusNotFound)
 		d := parse(t, r.body)

@@ -116,7 +116,15 @@ func newBrowserStack(t *testing.T) *browserStack {
 		t.Fatal(err)
 	}
 
-	jobs, err := workers.NewClient(workers.Deps{Store: st, Logger: logger, Sessions: svc.Sessions, Outbox: outbox},
+	// The desk queues on the same Outbox, so its mail reaches the Sink.
+	signer, err := mailbox.NewMessageIDSigner(bytes.Repeat([]byte("m"), 32), "desk.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	intake := desk.NewIntake(st, outbox, signer, ratelimit.New(st.Pool, nil), cfg.SiteName, cfg.BaseURL, nil)
+	ev := desk.NewEvidence(st, outbox, signer, cfg.SiteName, cfg.BaseURL, desk.EvidenceOptions{})
+
+	jobs, err := workers.NewClient(workers.Deps{Store: st, Logger: logger, Sessions: svc.Sessions, Outbox: outbox, Evidence: ev},
 		&workers.Options{MaxWorkers: 4})
 	if err != nil {
 		t.Fatal(err)
@@ -132,19 +140,13 @@ func newBrowserStack(t *testing.T) *browserStack {
 		}
 	})
 
-	// The desk queues on the same Outbox, so its mail reaches the Sink.
-	signer, err := mailbox.NewMessageIDSigner(bytes.Repeat([]byte("m"), 32), "desk.test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	intake := desk.NewIntake(st, outbox, signer, ratelimit.New(st.Pool, nil), cfg.SiteName, cfg.BaseURL, nil)
-
 	app, err := web.New(web.Deps{
 		Config:   cfg,
 		Logger:   logger,
 		Sessions: svc.Sessions,
 		Account:  svc,
 		Desk:     intake,
+		Evidence: ev,
 		Ready:    func(context.Context) error { return nil },
 	})
 	if err != nil {

@@ -29,6 +29,10 @@ func (h *handler) recoverSubmit(c *fiber.Ctx) error {
 		HasEmailAccess:       c.FormValue("has_email_access") != "",
 		HasRecoveryCodes:     c.FormValue("has_recovery_codes") != "",
 		HasDevice:            c.FormValue("has_device") != "",
+		AccountCreated:       c.FormValue("account_created"),
+		LastUpload:           c.FormValue("last_upload"),
+		PreviousEmails:       c.FormValue("previous_emails"),
+		TwoFactorMethod:      c.FormValue("two_factor_method"),
 	}
 	got, err := h.desk.Submit(c.UserContext(), desk.RecoveryForm{
 		Username:             v.Username,
@@ -41,6 +45,10 @@ func (h *handler) recoverSubmit(c *fiber.Ctx) error {
 		Explanation:          v.Explanation,
 		ClaimedProjects:      v.ClaimedProjects,
 		ClaimedOrganizations: v.ClaimedOrganizations,
+		AccountCreated:       v.AccountCreated,
+		LastUpload:           v.LastUpload,
+		PreviousEmails:       v.PreviousEmails,
+		TwoFactorMethod:      v.TwoFactorMethod,
 		Honeypot:             c.FormValue(pages.RecoverHoneypotField),
 	}, desk.Origin{IP: c.IP(), UserAgent: c.Get(fiber.HeaderUserAgent)})
 	var fields desk.FieldErrors

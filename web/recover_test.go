@@ -21,8 +21,9 @@ import (
 	"github.com/recoverydesk/recoverydesk/web"
 )
 
-// newDeskIntake wires the real recovery intake to the package database.
-func newDeskIntake(t *testing.T, cfg config.Config) *desk.Intake {
+// newDeskServices wires the intake and the evidence service to the
+// package database on one Outbox, as the program does.
+func newDeskServices(t *testing.T, cfg config.Config, opts desk.EvidenceOptions) (*desk.Intake, *desk.Evidence) {
 	t.Helper()
 	st := testdb.Store(t)
 	ob, err := mailbox.NewOutbox(mailbox.OutboxConfig{Client: st.Ent, From: mail.Address{Name: cfg.SiteName, Address: cfg.SupportAddress}})
@@ -33,7 +34,8 @@ func newDeskIntake(t *testing.T, cfg config.Config) *desk.Intake {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return desk.NewIntake(st, ob, signer, ratelimit.New(st.Pool, nil), cfg.SiteName, cfg.BaseURL, nil)
+	in := desk.NewIntake(st, ob, signer, ratelimit.New(st.Pool, nil), cfg.SiteName, cfg.BaseURL, nil)
+	return in, desk.NewEvidence(st, ob, signer, cfg.SiteName, cfg.BaseURL, opts)
 }
 
 // recoverForm is a valid submission for a fresh username and address.
@@ -183,5 +185,81 @@ func TestRecoverRateLimitedPerIP(t *testing.T) {
 	}
 	if !strings.Contains(r.body, "several requests") {
 		t.Errorf("429 page does not explain:\n%s", r.body)
+	}
+}
+
+func TestRecoverPrivateQuestions(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noDevMail: true})
+	c := newClient(t, b.app)
+
+	d := parse(t, c.get("/recover").body)
+	for name, typ := range map[string]string{"account_created": "month", "last_upload": "month"} {
+		in := all(d.testID("field-"+name), isTag("input"))
+		if len(in) != 1 || mustAttr(t, in[0], "type") != typ {
+			t.Errorf("%s is not an input of type %s", name, typ)
+		}
+	}
+	var methods []string
+	for _, o := range all(d.testID("field-two_factor_method"), isTag("option")) {
+		v, _ := attr(o, "value")
+		methods = append(methods, v+"="+text(o))
+	}
+	if got := strings.Join(methods, ","); got != "=I don't know,totp=An authenticator app (TOTP),security_key=A security key,passkey=A passkey,recovery_codes=Recovery codes" {
+		t.Errorf("two-factor choices %s", got)
+	}
+	if got := text(d.testID("field-private")); !strings.Contains(got, "Questions only the owner can answer (optional)") || !strings.Contains(got, "never show the records back") {
+		t.Errorf("private questions fieldset reads %q", got)
+	}
+
+	// A month that is not one comes back next to its field; the other
+	// answers are kept.
+	form := recoverForm(tokenFromPage(t, c, "/recover"))
+	form.Set("account_created", "March 2019")
+	form.Set("previous_emails", "old@example.org, older@example.net")
+	form.Set("two_factor_method", "passkey")
+	form.Set("last_upload", "2024-11")
+	r := c.postForm("/recover", form)
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	d = parse(t, r.body)
+	msg := text(d.testID("error-account_created"))
+	if msg == "" || !strings.Contains(text(d.testID("field-account_created")), msg) {
+		t.Errorf("no error next to account_created: %q", text(d.testID("field-account_created")))
+	}
+	in := all(d.testID("field-account_created"), isTag("input"))[0]
+	if got := mustAttr(t, in, "aria-describedby"); !strings.Contains(got, "field-account_created-error") {
+		t.Errorf("aria-describedby %q", got)
+	}
+	f := d.testID("recover-form")
+	for _, name := range []string{"account_created", "previous_emails", "last_upload"} {
+		if got := formValue(t, f, name); got != form.Get(name) {
+			t.Errorf("%s kept as %q, want %q", name, got, form.Get(name))
+		}
+	}
+	var selected string
+	for _, o := range all(d.testID("field-two_factor_method"), isTag("option")) {
+		if _, ok := attr(o, "selected"); ok {
+			selected, _ = attr(o, "value")
+		}
+	}
+	if selected != "passkey" {
+		t.Errorf("two-factor choice kept as %q", selected)
+	}
+	for _, field := range []string{"two_factor_method", "previous_emails", "last_upload"} {
+		if d.hasTestID("error-" + field) {
+			t.Errorf("a valid %s is marked as an error", field)
+		}
+	}
+
+	// Valid answers are stored with the case.
+	form.Set(web.CSRFField, tokenFromPage(t, c, "/recover"))
+	form.Set("account_created", "2019-03")
+	r = c.postForm("/recover", form)
+	wantStatus(t, r, http.StatusOK)
+	ref := text(parse(t, r.body).testID("case-reference"))
+	got := testdb.Store(t).Ent.SupportCase.Query().Where(supportcase.Reference(ref)).OnlyX(context.Background()).Intake
+	if got.AccountCreated != "2019-03" || got.LastUpload != "2024-11" || got.TwoFactorMethod != "passkey" ||
+		strings.Join(got.PreviousEmails, ",") != "old@example.org,older@example.net" {
+		t.Errorf("stored answers %+v", got)
 	}
 }

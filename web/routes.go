@@ -1,13 +1,17 @@
 package web
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/recoverydesk/recoverydesk/desk"
+)
 
 // routes registers every route of the site, in the order requests meet
 // them. Probes and static files come before the session and CSRF
 // middleware: they need neither, and must not touch the database.
 //
-// Reserved for later issues (404 until then): /desk, /desk/stats,
-// /admin/jobs.
+// Reserved for later issues (404 until then, behind the staff and admin
+// checks of their groups): /desk/stats, /admin/jobs.
 func (h *handler) routes(app *fiber.App, extra func(fiber.Router)) {
 	app.Use(h.requestLog)
 	app.Use(h.recoverPanic)
@@ -56,6 +60,11 @@ func (h *handler) routes(app *fiber.App, extra func(fiber.Router)) {
 	app.Post("/recover", h.recoverSubmit)
 	app.Get("/case/:ref", h.caseStatusShow)
 	app.Post("/case/:ref", h.caseStatusAdd)
+	// The email challenge link (desk.PathEmailChallenge), opened by
+	// whoever reads the mailbox: the GET only shows the question, so mail
+	// scanners that follow links do not spend it.
+	app.Get(desk.PathEmailChallenge, h.challengeEmailShow)
+	app.Post(desk.PathEmailChallenge, h.challengeEmailAnswer)
 
 	// The account. Signed in; the security page and 2FA setup work
 	// without 2FA (that is where the 2FA requirement sends people), other
@@ -86,6 +95,14 @@ func (h *handler) routes(app *fiber.App, extra func(fiber.Router)) {
 	projects := app.Group("/projects", h.requireLogin, h.require2FA)
 	projects.Get("/", h.projectsList)
 	projects.Get("/:name", h.projectShow)
+
+	// The support desk: staff (agents and administrators), 2FA required.
+	// The case list here is a plain list until the queue replaces it.
+	staff := app.Group("/desk", h.requireLogin, h.require2FA, h.requireStaff)
+	staff.Get("/", h.deskCases)
+	staff.Get("/cases/:ref", h.deskCaseShow)
+	staff.Get("/cases/:ref/evidence", h.deskCaseEvidence)
+	staff.Post("/cases/:ref/repo-challenge", h.deskRepoChallenge)
 
 	// Desk administration: staff with the admin role, 2FA required.
 	admin := app.Group("/admin", h.requireLogin, h.require2FA, h.requireAdmin)

@@ -21,6 +21,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/recoverydesk/recoverydesk/account"
+	"github.com/recoverydesk/recoverydesk/desk"
 	"github.com/recoverydesk/recoverydesk/internal/config"
 	"github.com/recoverydesk/recoverydesk/internal/testdb"
 	"github.com/recoverydesk/recoverydesk/mailbox"
@@ -44,6 +45,11 @@ type bundle struct {
 	logs     *logBuffer
 	sink     *devmail.Sink
 	mailbox  *devmail.Mailbox
+	// intake and evidence are the desk services behind the app; no River
+	// client runs in these tests, so tests run evidence jobs themselves
+	// with evidence.Run.
+	intake   *desk.Intake
+	evidence *desk.Evidence
 }
 
 type setupOpts struct {
@@ -77,6 +83,7 @@ func setup(t *testing.T, opts setupOpts) *bundle {
 		logs:     logs,
 	}
 	b.account = newAccountServices(t, b.cfg)
+	b.intake, b.evidence = newDeskServices(t, b.cfg, desk.EvidenceOptions{})
 	var store web.SessionStore = b.sessions
 	if opts.sessions != nil {
 		store = opts.sessions
@@ -86,7 +93,8 @@ func setup(t *testing.T, opts setupOpts) *bundle {
 		Logger:   logger,
 		Sessions: store,
 		Account:  b.account,
-		Desk:     newDeskIntake(t, b.cfg),
+		Desk:     b.intake,
+		Evidence: b.evidence,
 		Ready:    b.ready.check,
 		Extra:    opts.extra,
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/recoverydesk/recoverydesk/account"
+	"github.com/recoverydesk/recoverydesk/desk"
 	"github.com/recoverydesk/recoverydesk/internal/ratelimit"
 	"github.com/recoverydesk/recoverydesk/internal/store"
 	"github.com/recoverydesk/recoverydesk/mailbox"
@@ -23,12 +24,17 @@ type Deps struct {
 	Sessions *account.Sessions
 	// Outbox delivers queued mail; it needs a Sender (SMTP_URL).
 	Outbox *mailbox.Outbox
+	// Evidence runs the ownership-evidence jobs.
+	Evidence *desk.Evidence
 }
 
 // Options tunes the client; nil means defaults.
 type Options struct {
 	// MaxWorkers is how many jobs run at once in this process.
 	MaxWorkers int
+	// RetryPolicy replaces River's backoff (attempt⁴ seconds); tests use
+	// a short one.
+	RetryPolicy river.ClientRetryPolicy
 }
 
 // NewClient returns a River client that runs every worker of the product.
@@ -42,6 +48,13 @@ func NewClient(d Deps, opts *Options) (*river.Client[pgx.Tx], error) {
 		// Fail at start-up, not with a nil pointer in the first send job.
 		return nil, errors.New("workers: Deps.Outbox is nil")
 	}
+	if d.Evidence == nil {
+		return nil, errors.New("workers: Deps.Evidence is nil")
+	}
+	var retry river.ClientRetryPolicy
+	if opts != nil {
+		retry = opts.RetryPolicy
+	}
 	w := river.NewWorkers()
 	if err := river.AddWorkerSafely(w, &PruneSessionsWorker{Sessions: d.Sessions}); err != nil {
 		return nil, fmt.Errorf("workers: %w", err)
@@ -52,10 +65,14 @@ func NewClient(d Deps, opts *Options) (*river.Client[pgx.Tx], error) {
 	if err := river.AddWorkerSafely(w, &PruneRateLimitsWorker{Limits: ratelimit.New(d.Store.Pool, nil)}); err != nil {
 		return nil, fmt.Errorf("workers: %w", err)
 	}
+	if err := addEvidenceWorkers(w, d.Evidence); err != nil {
+		return nil, fmt.Errorf("workers: %w", err)
+	}
 	client, err := river.NewClient(riverpgxv5.New(d.Store.Pool), &river.Config{
-		Logger:  d.Logger,
-		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: maxWorkers}},
-		Workers: w,
+		Logger:      d.Logger,
+		RetryPolicy: retry,
+		Queues:      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: maxWorkers}},
+		Workers:     w,
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 				func() (river.JobArgs, *river.InsertOpts) { return account.PruneSessionsArgs{}, nil },

@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/recoverydesk/recoverydesk/account"
+	"github.com/recoverydesk/recoverydesk/desk"
 	"github.com/recoverydesk/recoverydesk/ent"
 	"github.com/recoverydesk/recoverydesk/ent/outboundmail"
 	"github.com/recoverydesk/recoverydesk/internal/store"
@@ -60,6 +61,7 @@ func setup(t *testing.T, smtpAddr string) *bundle {
 		Logger:   logger,
 		Sessions: account.NewSessions(st.Ent, account.DefaultSessionPolicy, nil),
 		Outbox:   ob,
+		Evidence: desk.NewEvidence(st, ob, nil, "Recovery Desk", mustURL("http://desk.test"), desk.EvidenceOptions{}),
 	}, &workers.Options{MaxWorkers: 2})
 	if err != nil {
 		t.Fatal(err)

@@ -106,6 +106,7 @@ func printDevBanner(c *cli, rt *runtime, addr string, sink *devmail.Sink, inbox 
 	imapURL.User = url.User(inbox.Username())
 	fmt.Fprintf(c.stdout, "\nRecovery Desk is running at %s (listening on %s)\n", base, addr)
 	fmt.Fprintf(c.stdout, "  Mail:     %s/dev/mail  (SMTP sink %s; support mailbox %s, password %s)\n", base, sink.Addr(), imapURL.String(), inbox.Password())
+	fmt.Fprintf(c.stdout, "  Desk:     %s/desk  (support staff: sign in as sam or ada)\n", base)
 	fmt.Fprintf(c.stdout, "  Health:   %s/readyz\n", base)
 	if len(logins.Accounts) > 0 {
 		printLogins(c.stdout, logins, false)

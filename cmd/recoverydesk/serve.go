@@ -66,6 +66,7 @@ func newWebApp(rt *runtime, dev *web.DevMail) (*fiber.App, error) {
 		Sessions: acct.Sessions,
 		Account:  acct,
 		Desk:     intake,
+		Evidence: newEvidence(rt, outbox, signer),
 		Ready:    rt.ready,
 		DevMail:  dev,
 		// The quarantine page lists and retries what ingestion set

@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/recoverydesk/recoverydesk/account"
+	"github.com/recoverydesk/recoverydesk/desk"
 	"github.com/recoverydesk/recoverydesk/internal/config"
 	"github.com/recoverydesk/recoverydesk/mailbox"
 	"github.com/recoverydesk/recoverydesk/workers"
@@ -56,11 +57,16 @@ func startWorkers(ctx context.Context, rt *runtime) (*river.Client[pgx.Tx], erro
 	if err != nil {
 		return nil, err
 	}
+	signer, err := newSigner(rt)
+	if err != nil {
+		return nil, err
+	}
 	client, err := workers.NewClient(workers.Deps{
 		Store:    rt.store,
 		Logger:   rt.log,
 		Sessions: account.NewSessions(rt.store.Ent, account.DefaultSessionPolicy, nil),
 		Outbox:   outbox,
+		Evidence: newEvidence(rt, outbox, signer),
 	}, &workers.Options{MaxWorkers: rt.cfg.Workers})
 	if err != nil {
 		return nil, err
@@ -88,4 +94,10 @@ func stopWorkers(rt *runtime, client *river.Client[pgx.Tx]) error {
 	}
 	rt.log.Info("workers stopped")
 	return nil
+}
+
+// newEvidence builds the evidence service; web (challenge pages, the case
+// page) and the workers (the jobs) use the same settings.
+func newEvidence(rt *runtime, outbox *mailbox.Outbox, signer *mailbox.MessageIDSigner) *desk.Evidence {
+	return desk.NewEvidence(rt.store, outbox, signer, rt.cfg.SiteName, rt.cfg.BaseURL, desk.EvidenceOptions{})
 }

@@ -285,6 +285,18 @@ func (f ReleaseFileFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value,
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ReleaseFileMutation", m)
 }
 
+// The RepoChallengeFunc type is an adapter to allow the use of ordinary
+// function as RepoChallenge mutator.
+type RepoChallengeFunc func(context.Context, *ent.RepoChallengeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RepoChallengeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.RepoChallengeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RepoChallengeMutation", m)
+}
+
 // The ResetRequestFunc type is an adapter to allow the use of ordinary
 // function as ResetRequest mutator.
 type ResetRequestFunc func(context.Context, *ent.ResetRequestMutation) (ent.Value, error)

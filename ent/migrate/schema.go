@@ -840,6 +840,51 @@ var (
 			},
 		},
 	}
+	// RepoChallengesColumns holds the columns for the "repo_challenges" table.
+	RepoChallengesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime, Default: schema.Expr("CURRENT_TIMESTAMP")},
+		{Name: "updated_at", Type: field.TypeTime, Default: schema.Expr("CURRENT_TIMESTAMP")},
+		{Name: "repository_url", Type: field.TypeString},
+		{Name: "branch", Type: field.TypeString, Unique: true},
+		{Name: "started_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"pending", "found", "expired", "cancelled"}, Default: "pending"},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "checked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "checks", Type: field.TypeInt, Default: 0},
+		{Name: "last_error", Type: field.TypeString, Default: ""},
+		{Name: "found_at", Type: field.TypeTime, Nullable: true},
+		{Name: "commit", Type: field.TypeString, Default: ""},
+		{Name: "project_id", Type: field.TypeInt},
+		{Name: "case_id", Type: field.TypeInt},
+	}
+	// RepoChallengesTable holds the schema information for the "repo_challenges" table.
+	RepoChallengesTable = &schema.Table{
+		Name:       "repo_challenges",
+		Columns:    RepoChallengesColumns,
+		PrimaryKey: []*schema.Column{RepoChallengesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "repo_challenges_projects_repo_challenges",
+				Columns:    []*schema.Column{RepoChallengesColumns[13]},
+				RefColumns: []*schema.Column{ProjectsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "repo_challenges_cases_repo_challenges",
+				Columns:    []*schema.Column{RepoChallengesColumns[14]},
+				RefColumns: []*schema.Column{CasesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "repochallenge_case_id",
+				Unique:  false,
+				Columns: []*schema.Column{RepoChallengesColumns[14]},
+			},
+		},
+	}
 	// ResetRequestsColumns holds the columns for the "reset_requests" table.
 	ResetRequestsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1207,6 +1252,7 @@ var (
 		RecoveryCodesTable,
 		ReleasesTable,
 		ReleaseFilesTable,
+		RepoChallengesTable,
 		ResetRequestsTable,
 		SecurityEventsTable,
 		SessionsTable,
@@ -1315,6 +1361,11 @@ func init() {
 	ReleaseFilesTable.ForeignKeys[2].RefTable = UsersTable
 	ReleaseFilesTable.Annotation = &entsql.Annotation{
 		Table: "release_files",
+	}
+	RepoChallengesTable.ForeignKeys[0].RefTable = ProjectsTable
+	RepoChallengesTable.ForeignKeys[1].RefTable = CasesTable
+	RepoChallengesTable.Annotation = &entsql.Annotation{
+		Table: "repo_challenges",
 	}
 	ResetRequestsTable.ForeignKeys[0].RefTable = CasesTable
 	ResetRequestsTable.ForeignKeys[1].RefTable = UsersTable

@@ -75,6 +75,9 @@ type Release func(*sql.Selector)
 // ReleaseFile is the predicate function for releasefile builders.
 type ReleaseFile func(*sql.Selector)
 
+// RepoChallenge is the predicate function for repochallenge builders.
+type RepoChallenge func(*sql.Selector)
+
 // ResetRequest is the predicate function for resetrequest builders.
 type ResetRequest func(*sql.Selector)
 

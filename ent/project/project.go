@@ -34,6 +34,8 @@ const (
 	EdgeReleases = "releases"
 	// EdgeAPITokens holds the string denoting the api_tokens edge name in mutations.
 	EdgeAPITokens = "api_tokens"
+	// EdgeRepoChallenges holds the string denoting the repo_challenges edge name in mutations.
+	EdgeRepoChallenges = "repo_challenges"
 	// Table holds the table name of the project in the database.
 	Table = "projects"
 	// OrganizationTable is the table that holds the organization relation/edge.
@@ -64,6 +66,13 @@ const (
 	APITokensInverseTable = "api_tokens"
 	// APITokensColumn is the table column denoting the api_tokens relation/edge.
 	APITokensColumn = "project_id"
+	// RepoChallengesTable is the table that holds the repo_challenges relation/edge.
+	RepoChallengesTable = "repo_challenges"
+	// RepoChallengesInverseTable is the table name for the RepoChallenge entity.
+	// It exists in this package in order to avoid circular dependency with the "repochallenge" package.
+	RepoChallengesInverseTable = "repo_challenges"
+	// RepoChallengesColumn is the table column denoting the repo_challenges relation/edge.
+	RepoChallengesColumn = "project_id"
 )
 
 // Columns holds all SQL columns for project fields.
@@ -182,6 +191,20 @@ func ByAPITokens(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newAPITokensStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByRepoChallengesCount orders the results by repo_challenges count.
+func ByRepoChallengesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newRepoChallengesStep(), opts...)
+	}
+}
+
+// ByRepoChallenges orders the results by repo_challenges terms.
+func ByRepoChallenges(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRepoChallengesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newOrganizationStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -208,5 +231,12 @@ func newAPITokensStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(APITokensInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, APITokensTable, APITokensColumn),
+	)
+}
+func newRepoChallengesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RepoChallengesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, RepoChallengesTable, RepoChallengesColumn),
 	)
 }

@@ -527,6 +527,29 @@ func HasAPITokensWith(preds ...predicate.APIToken) predicate.Project {
 	})
 }
 
+// HasRepoChallenges applies the HasEdge predicate on the "repo_challenges" edge.
+func HasRepoChallenges() predicate.Project {
+	return predicate.Project(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, RepoChallengesTable, RepoChallengesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasRepoChallengesWith applies the HasEdge predicate on the "repo_challenges" edge with a given conditions (other predicates).
+func HasRepoChallengesWith(preds ...predicate.RepoChallenge) predicate.Project {
+	return predicate.Project(func(s *sql.Selector) {
+		step := newRepoChallengesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Project) predicate.Project {
 	return predicate.Project(sql.AndPredicates(predicates...))

@@ -7,6 +7,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/recoverydesk/recoverydesk/ent/schema/types"
 )
 
 // EvidenceItem is one finding of an ownership-evidence job for a case.
@@ -35,7 +37,7 @@ func (EvidenceItem) Fields() []ent.Field {
 		// Where the finding comes from (job name, repository URL, ...).
 		field.String("source").
 			Default(""),
-		field.JSON("finding", map[string]any{}).
+		field.JSON("finding", types.Finding{}).
 			Optional(),
 		field.Enum("strength").
 			Values("proof_of_control", "private_knowledge", "public_knowledge", "red_flag"),

@@ -59,5 +59,6 @@ func (Project) Edges() []ent.Edge {
 		// Cascade: a token scoped to a deleted project must not survive
 		// (a null project would widen it to the whole account).
 		edge.To("api_tokens", APIToken.Type).Annotations(cascade()),
+		edge.To("repo_challenges", RepoChallenge.Type).Annotations(cascade()),
 	}
 }

@@ -128,6 +128,7 @@ func (SupportCase) Edges() []ent.Edge {
 		edge.To("assessments", Assessment.Type).Annotations(cascade()),
 		edge.To("events", CaseEvent.Type).Annotations(cascade()),
 		edge.To("reset_requests", ResetRequest.Type).Annotations(cascade()),
+		edge.To("repo_challenges", RepoChallenge.Type).Annotations(cascade()),
 	}
 }
 

@@ -83,6 +83,8 @@ const (
 	EdgeEvents = "events"
 	// EdgeResetRequests holds the string denoting the reset_requests edge name in mutations.
 	EdgeResetRequests = "reset_requests"
+	// EdgeRepoChallenges holds the string denoting the repo_challenges edge name in mutations.
+	EdgeRepoChallenges = "repo_challenges"
 	// Table holds the table name of the supportcase in the database.
 	Table = "cases"
 	// AccountTable is the table that holds the account relation/edge.
@@ -163,6 +165,13 @@ const (
 	ResetRequestsInverseTable = "reset_requests"
 	// ResetRequestsColumn is the table column denoting the reset_requests relation/edge.
 	ResetRequestsColumn = "case_id"
+	// RepoChallengesTable is the table that holds the repo_challenges relation/edge.
+	RepoChallengesTable = "repo_challenges"
+	// RepoChallengesInverseTable is the table name for the RepoChallenge entity.
+	// It exists in this package in order to avoid circular dependency with the "repochallenge" package.
+	RepoChallengesInverseTable = "repo_challenges"
+	// RepoChallengesColumn is the table column denoting the repo_challenges relation/edge.
+	RepoChallengesColumn = "case_id"
 )
 
 // Columns holds all SQL columns for supportcase fields.
@@ -536,6 +545,20 @@ func ByResetRequests(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newResetRequestsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByRepoChallengesCount orders the results by repo_challenges count.
+func ByRepoChallengesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newRepoChallengesStep(), opts...)
+	}
+}
+
+// ByRepoChallenges orders the results by repo_challenges terms.
+func ByRepoChallenges(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRepoChallengesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newAccountStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -618,5 +641,12 @@ func newResetRequestsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ResetRequestsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, ResetRequestsTable, ResetRequestsColumn),
+	)
+}
+func newRepoChallengesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RepoChallengesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, RepoChallengesTable, RepoChallengesColumn),
 	)
 }

@@ -1386,6 +1386,29 @@ func HasResetRequestsWith(preds ...predicate.ResetRequest) predicate.SupportCase
 	})
 }
 
+// HasRepoChallenges applies the HasEdge predicate on the "repo_challenges" edge.
+func HasRepoChallenges() predicate.SupportCase {
+	return predicate.SupportCase(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, RepoChallengesTable, RepoChallengesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasRepoChallengesWith applies the HasEdge predicate on the "repo_challenges" edge with a given conditions (other predicates).
+func HasRepoChallengesWith(preds ...predicate.RepoChallenge) predicate.SupportCase {
+	return predicate.SupportCase(func(s *sql.Selector) {
+		step := newRepoChallengesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.SupportCase) predicate.SupportCase {
 	return predicate.SupportCase(sql.AndPredicates(predicates...))

@@ -27,6 +27,7 @@ var layers = map[string]int{
 	"internal/store":      1,
 	"internal/ratelimit":  1,
 	"internal/testdb":     2,
+	"internal/gitserve":   0,
 	"mailbox":             3,
 	"account":             4,
 	"desk":                5,

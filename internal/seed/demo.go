@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/recoverydesk/recoverydesk/desk"
 	"github.com/recoverydesk/recoverydesk/ent"
+	"github.com/recoverydesk/recoverydesk/ent/supportcase"
 	"github.com/recoverydesk/recoverydesk/ent/user"
 	"github.com/recoverydesk/recoverydesk/internal/store"
 )
@@ -80,6 +82,15 @@ func Demo(ctx context.Context, st *store.Store, now time.Time) (Logins, bool, er
 			return nil
 		}
 		if err := insertDemo(ctx, tx.Ent, accounts); err != nil {
+			return err
+		}
+		// The recovery case gets its evidence jobs like any new case; a
+		// worker (dev runs one) gathers the evidence.
+		erin, err := tx.Ent.SupportCase.Query().Where(supportcase.Reference(erinCaseReference)).OnlyID(ctx)
+		if err != nil {
+			return fmt.Errorf("seed: find case %s: %w", erinCaseReference, err)
+		}
+		if err := desk.EnqueueEvidence(ctx, tx, erin, true); err != nil {
 			return err
 		}
 		created = true

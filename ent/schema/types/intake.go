@@ -22,4 +22,15 @@ type CaseIntake struct {
 	// ClaimedOrganizations are organization names the requester says they
 	// belong to.
 	ClaimedOrganizations []string `json:"claimed_organizations,omitempty"`
+	// The answers to the private-knowledge questions, all optional:
+	// AccountCreated is roughly when the account was made ("2019-03"),
+	// PreviousEmails addresses that were on the account before, and
+	// TwoFactorMethod the second factor last used ("totp",
+	// "security_key", "passkey", "recovery_codes" or "").
+	AccountCreated  string   `json:"account_created,omitempty"`
+	PreviousEmails  []string `json:"previous_emails,omitempty"`
+	TwoFactorMethod string   `json:"two_factor_method,omitempty"`
+	// LastUpload is roughly when the requester last uploaded a release
+	// ("2026-08"), compared with the account's real uploads.
+	LastUpload string `json:"last_upload,omitempty"`
 }
