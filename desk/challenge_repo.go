@@ -110,8 +110,11 @@ func (e *Evidence) StartRepoChallenge(ctx context.Context, ref, projectName stri
 		if err := e.mailRepoChallenge(ctx, tx, c, p.Name, ch); err != nil {
 			return err
 		}
-		if err := caseEvent(ctx, tx, c.ID, &actorID, "repo_challenge_started",
-			map[string]any{"project": p.Name, "repository": ch.RepositoryURL, "branch": branch}, now); err != nil {
+		details := map[string]any{"project": p.Name, "repository": ch.RepositoryURL, "branch": branch}
+		if err := caseEvent(ctx, tx, c.ID, &actorID, "repo_challenge_started", details, now); err != nil {
+			return err
+		}
+		if err := auditStaff(ctx, tx, actorID, "case.repo_challenge_started", c.Reference, details, now); err != nil {
 			return err
 		}
 		if c.Status == supportcase.StatusNew || c.Status == supportcase.StatusWaitingOnRequester || c.Status == supportcase.StatusReadyForDecision {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/recoverydesk/recoverydesk/desk"
 	"github.com/recoverydesk/recoverydesk/ent"
+	"github.com/recoverydesk/recoverydesk/ent/auditevent"
 	"github.com/recoverydesk/recoverydesk/ent/projectrole"
 	"github.com/recoverydesk/recoverydesk/ent/repochallenge"
 	"github.com/recoverydesk/recoverydesk/ent/supportcase"
@@ -100,6 +101,16 @@ func TestRepoChallengeAgainstGitDaemon(t *testing.T) {
 	}
 	if st := caseRow(t, fx.st, rc.ID).Status; st != supportcase.StatusWaitingOnChallenge {
 		t.Errorf("case status %s, want waiting_on_challenge", st)
+	}
+	// Starting a challenge is a staff action: it is in the audit log.
+	logged, err := fx.st.Ent.AuditEvent.Query().
+		Where(auditevent.Action("case.repo_challenge_started"), auditevent.TargetID(rc.Reference)).
+		All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(logged) != 1 || logged[0].ActorID == nil || *logged[0].ActorID != rc.staffID {
+		t.Errorf("audit rows for the start: %+v", logged)
 	}
 	_, err = fx.ev.StartRepoChallenge(ctx, rc.Reference, rc.project.Name, rc.staffID)
 	wantFieldError(t, err, "project", "already running")

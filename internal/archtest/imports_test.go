@@ -28,6 +28,7 @@ var layers = map[string]int{
 	"internal/ratelimit":  1,
 	"internal/testdb":     2,
 	"internal/gitserve":   0,
+	"internal/audit":      2,
 	"mailbox":             3,
 	"account":             4,
 	"desk":                5,
