@@ -96,6 +96,12 @@ func TestHelpAndUsageErrors(t *testing.T) {
 		{[]string{"dev", "--bogus"}, 2, "flag provided but not defined: -bogus"},
 		{[]string{"migrate", "sideways"}, 2, `unexpected argument "sideways"`},
 		{[]string{"serve", "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"audit", "--help"}, 0, "Usage: recoverydesk audit verify"},
+		{[]string{"audit", "verify", "--help"}, 0, "audit verify  walks the audit log"},
+		{[]string{"help", "audit"}, 0, "audit log OK: N rows"},
+		{[]string{"audit"}, 2, "missing subcommand"},
+		{[]string{"audit", "repair"}, 2, `unknown subcommand "repair"`},
+		{[]string{"audit", "verify", "now"}, 2, `unexpected argument "now"`},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
