@@ -129,29 +129,28 @@ func evidenceInsertOpts(caseID int) *river.InsertOpts {
 // job; information added later re-runs the checks but sends no new
 // challenge mail.
 func EnqueueEvidence(ctx context.Context, tx *store.Tx, caseID int, newCase bool) error {
-	jobs := []EvidenceArgs{
-		AccountMatchArgs{CaseID: caseID},
-		ClaimedProjectsArgs{CaseID: caseID},
-		UploadHistoryArgs{CaseID: caseID},
-		AccountHistoryArgs{CaseID: caseID},
-		PrivateKnowledgeArgs{CaseID: caseID},
-	}
-	if newCase {
-		jobs = append(jobs, EmailChallengeArgs{CaseID: caseID})
-	}
-	return enqueueEvidence(ctx, tx, jobs)
+	return enqueueEvidence(ctx, tx, append([]EvidenceArgs{AccountMatchArgs{CaseID: caseID}}, accountJobs(caseID, newCase)...))
 }
 
 // enqueueAccountJobs enqueues the jobs that need the case's account, once
 // the account match has linked it.
 func enqueueAccountJobs(ctx context.Context, tx *store.Tx, caseID int) error {
-	return enqueueEvidence(ctx, tx, []EvidenceArgs{
+	return enqueueEvidence(ctx, tx, accountJobs(caseID, true))
+}
+
+// accountJobs are the jobs that read the case's account; challenge adds
+// the email challenge.
+func accountJobs(caseID int, challenge bool) []EvidenceArgs {
+	jobs := []EvidenceArgs{
 		ClaimedProjectsArgs{CaseID: caseID},
 		UploadHistoryArgs{CaseID: caseID},
 		AccountHistoryArgs{CaseID: caseID},
 		PrivateKnowledgeArgs{CaseID: caseID},
-		EmailChallengeArgs{CaseID: caseID},
-	})
+	}
+	if challenge {
+		jobs = append(jobs, EmailChallengeArgs{CaseID: caseID})
+	}
+	return jobs
 }
 
 func enqueueEvidence(ctx context.Context, tx *store.Tx, jobs []EvidenceArgs) error {

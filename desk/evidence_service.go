@@ -94,7 +94,8 @@ type newItem struct {
 // first, so jobs of one case that finish together assess one after the
 // other.
 func (e *Evidence) record(ctx context.Context, tx *store.Tx, caseID int, items []newItem) error {
-	if _, err := lockCase(ctx, tx, caseID); err != nil {
+	c, err := lockCase(ctx, tx, caseID)
+	if err != nil {
 		return err
 	}
 	now := e.now()
@@ -114,7 +115,7 @@ func (e *Evidence) record(ctx context.Context, tx *store.Tx, caseID int, items [
 			return fmt.Errorf("desk: store %s evidence for case %d: %w", it.kind, caseID, err)
 		}
 	}
-	return e.reassess(ctx, tx, caseID)
+	return e.reassess(ctx, tx, c)
 }
 
 // lockCase reads the case for update.
@@ -126,18 +127,15 @@ func lockCase(ctx context.Context, tx *store.Tx, caseID int) (*ent.SupportCase, 
 	return c, nil
 }
 
-// reassess recomputes the case's assessment and stores it as a new
+// reassess recomputes the assessment of case c and stores it as a new
 // version when the recommendation or its reasons changed. The caller
 // holds the case's row lock.
-func (e *Evidence) reassess(ctx context.Context, tx *store.Tx, caseID int) error {
+func (e *Evidence) reassess(ctx context.Context, tx *store.Tx, c *ent.SupportCase) error {
+	caseID := c.ID
 	rows, err := tx.Ent.EvidenceItem.Query().
 		Where(evidenceitem.CaseID(caseID)).
 		Order(ent.Asc(evidenceitem.FieldCreatedAt), ent.Asc(evidenceitem.FieldID)).
 		All(ctx)
-	if err != nil {
-		return fmt.Errorf("desk: assess case %d: %w", caseID, err)
-	}
-	c, err := tx.Ent.SupportCase.Get(ctx, caseID)
 	if err != nil {
 		return fmt.Errorf("desk: assess case %d: %w", caseID, err)
 	}
@@ -207,21 +205,6 @@ func currentItems(rows []*ent.EvidenceItem) []Item {
 
 func itemOf(r *ent.EvidenceItem) Item {
 	return Item{Kind: r.Kind, Strength: Strength(r.Strength), Source: r.Source, Finding: r.Finding, RecordedAt: r.CreatedAt}
-}
-
-// caseEvent appends an entry to a case's timeline; actorID is nil for the
-// system.
-func caseEvent(ctx context.Context, tx *store.Tx, caseID int, actorID *int, kind string, details map[string]any, now time.Time) error {
-	if err := tx.Ent.CaseEvent.Create().
-		SetCaseID(caseID).
-		SetNillableActorID(actorID).
-		SetKind(kind).
-		SetDetails(details).
-		SetCreatedAt(now).
-		Exec(ctx); err != nil {
-		return fmt.Errorf("desk: record %s on case %d: %w", kind, caseID, err)
-	}
-	return nil
 }
 
 // caseAccount returns the case and its linked account (nil when none is

@@ -236,7 +236,7 @@ func (in *Inbound) openCase(ctx context.Context, tx *store.Tx, m incoming) error
 	if m.class.Reason != "" {
 		details["auto_submitted"] = m.class.Reason
 	}
-	if err := in.event(ctx, tx, c.ID, "case_opened", details, now); err != nil {
+	if err := caseEvent(ctx, tx, c.ID, nil, "case_opened", details, now); err != nil {
 		return err
 	}
 	if m.class.NoAutoReply() {
@@ -282,7 +282,7 @@ func (in *Inbound) joinCase(ctx context.Context, tx *store.Tx, m incoming, d Thr
 			return err
 		}
 	}
-	return in.event(ctx, tx, d.CaseID, "requester_replied",
+	return caseEvent(ctx, tx, d.CaseID, nil, "requester_replied",
 		map[string]any{"from": m.from, "rule": d.Rule, "message_id": m.msgID}, now)
 }
 
@@ -375,15 +375,7 @@ func (in *Inbound) insertMessage(ctx context.Context, tx *store.Tx, caseID int, 
 			"size": d.Size, "sha256": d.SHA256, "reason": d.Reason,
 		})
 	}
-	return in.event(ctx, tx, caseID, "attachments_dropped", map[string]any{"message_id": m.msgID, "attachments": dropped}, now)
-}
-
-// event appends a system entry to the case timeline.
-func (in *Inbound) event(ctx context.Context, tx *store.Tx, caseID int, kind string, details map[string]any, now time.Time) error {
-	if err := tx.Ent.CaseEvent.Create().SetCaseID(caseID).SetKind(kind).SetDetails(details).SetCreatedAt(now).Exec(ctx); err != nil {
-		return fmt.Errorf("record %s: %w", kind, err)
-	}
-	return nil
+	return caseEvent(ctx, tx, caseID, nil, "attachments_dropped", map[string]any{"message_id": m.msgID, "attachments": dropped}, now)
 }
 
 // addresses renders a list as stored on Message: "Name <a@b>" or "a@b".

@@ -75,7 +75,7 @@ func (in *Inbound) handleBounce(ctx context.Context, msgID string, b mailbox.Bou
 		if sent.CaseID == nil {
 			return nil
 		}
-		return in.event(ctx, tx, *sent.CaseID, kind, map[string]any{
+		return caseEvent(ctx, tx, *sent.CaseID, nil, kind, map[string]any{
 			"outbound_mail_id": sent.ID, "recipient": clean(b.Recipient), "status": clean(b.Status),
 			"diagnostic": clean(b.Diagnostic), "report_message_id": msgID,
 		}, now)

@@ -175,7 +175,7 @@ func (in *Intake) open(ctx context.Context, tx *store.Tx, f normalized, ref stri
 	if _, err := in.addWebMessage(ctx, tx, c.ID, f.Name, f.ContactEmail, c.Subject, f.Explanation, now); err != nil {
 		return err
 	}
-	if err := in.event(ctx, tx, c.ID, "case_opened", map[string]any{"channel": "web", "ip": at.IP, "user_agent": at.UserAgent}, now); err != nil {
+	if err := caseEvent(ctx, tx, c.ID, nil, "case_opened", map[string]any{"channel": "web", "ip": at.IP, "user_agent": at.UserAgent}, now); err != nil {
 		return err
 	}
 	// In this transaction, so that no case exists without its evidence jobs.
@@ -206,14 +206,6 @@ func (in *Intake) addWebMessage(ctx context.Context, tx *store.Tx, caseID int, n
 		return 0, fmt.Errorf("store web message: %w", err)
 	}
 	return m.ID, nil
-}
-
-// event appends a system entry to the case timeline.
-func (in *Intake) event(ctx context.Context, tx *store.Tx, caseID int, kind string, details map[string]any, now time.Time) error {
-	if err := tx.Ent.CaseEvent.Create().SetCaseID(caseID).SetKind(kind).SetDetails(details).SetCreatedAt(now).Exec(ctx); err != nil {
-		return fmt.Errorf("record %s: %w", kind, err)
-	}
-	return nil
 }
 
 // allow counts one attempt against rule for key.

@@ -136,7 +136,7 @@ func (in *Intake) AddInformation(ctx context.Context, ref, token, text string, f
 		if err := tx.Ent.SupportCase.UpdateOne(c).SetLastActivityAt(now).SetUpdatedAt(now).Exec(ctx); err != nil {
 			return fmt.Errorf("desk: add information to %s: %w", c.Reference, err)
 		}
-		if err := in.event(ctx, tx, c.ID, "requester_added_information", map[string]any{"ip": at.IP, "user_agent": at.UserAgent, "attachments": len(files)}, now); err != nil {
+		if err := caseEvent(ctx, tx, c.ID, nil, "requester_added_information", map[string]any{"ip": at.IP, "user_agent": at.UserAgent, "attachments": len(files)}, now); err != nil {
 			return fmt.Errorf("desk: add information to %s: %w", c.Reference, err)
 		}
 		if c.Kind == supportcase.KindRecovery {

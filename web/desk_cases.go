@@ -15,7 +15,7 @@ import (
 const recentCasesLimit = 50
 
 // deskCasePath is the staff page of case ref.
-func deskCasePath(ref string) string { return "/desk/cases/" + url.PathEscape(ref) }
+func deskCasePath(ref string) string { return desk.PathDeskCase + url.PathEscape(ref) }
 
 // deskCases lists the newest cases. It is a plain list until the queue
 // (with its filters) replaces it.
