@@ -35,6 +35,8 @@ type InboundOptions struct {
 	// SiteName and BaseURL fill the acknowledgement and its status link.
 	SiteName string
 	BaseURL  *url.URL
+	// SLA sets the deadlines of the cases mail opens (zero: DefaultSLA).
+	SLA SLAPolicy
 	// Now defaults to time.Now; Logger to slog.Default().
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -210,9 +212,10 @@ func (in *Inbound) openCase(ctx context.Context, tx *store.Tx, m incoming) error
 		subject = "(no subject)"
 	}
 	emailNorm := account.NormalizeEmail(m.requester.Address)
-	c, err := tx.Ent.SupportCase.Create().
+	kind := CaseKind(m.p.Subject, m.p.Text)
+	create := tx.Ent.SupportCase.Create().
 		SetReference(ref).
-		SetKind(CaseKind(m.p.Subject, m.p.Text)).
+		SetKind(kind).
 		SetStatus(supportcase.StatusNew).
 		SetSubject(subject).
 		SetRequesterName(clean(m.requester.Name)).
@@ -221,8 +224,9 @@ func (in *Inbound) openCase(ctx context.Context, tx *store.Tx, m incoming) error
 		SetStatusTokenHash(hash).
 		SetLastActivityAt(now).
 		SetCreatedAt(now).
-		SetUpdatedAt(now).
-		Save(ctx)
+		SetUpdatedAt(now)
+	stampDeadlines(create, in.opts.SLA.withDefaults(), kind, now)
+	c, err := create.Save(ctx)
 	if err != nil {
 		return fmt.Errorf("create case: %w", err)
 	}

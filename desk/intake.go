@@ -46,6 +46,7 @@ type Intake struct {
 	baseURL  *url.URL
 	now      func() time.Time
 	tmpl     *mailtemplates.Set
+	sla      SLAPolicy
 }
 
 // NewIntake returns an Intake; baseURL is the site's absolute public URL,
@@ -59,8 +60,11 @@ func NewIntake(st *store.Store, outbox *mailbox.Outbox, signer *mailbox.MessageI
 	if now == nil {
 		now = time.Now
 	}
-	return &Intake{st: st, outbox: outbox, signer: signer, limits: limits, siteName: siteName, baseURL: baseURL, now: now, tmpl: tmpl}
+	return &Intake{st: st, outbox: outbox, signer: signer, limits: limits, siteName: siteName, baseURL: baseURL, now: now, tmpl: tmpl, sla: DefaultSLA}
 }
+
+// SetSLA sets the deadlines new cases get; call it before serving.
+func (in *Intake) SetSLA(p SLAPolicy) { in.sla = p.withDefaults() }
 
 // Origin says where a submission came from.
 type Origin struct {
@@ -153,6 +157,7 @@ func (in *Intake) open(ctx context.Context, tx *store.Tx, f normalized, ref stri
 		SetLastActivityAt(now).
 		SetCreatedAt(now).
 		SetUpdatedAt(now)
+	stampDeadlines(create, in.sla, supportcase.KindRecovery, now)
 	u, err := tx.Ent.User.Query().Where(user.UsernameNormalized(account.NormalizeUsername(f.Username))).Only(ctx)
 	switch {
 	case err == nil:

@@ -19,9 +19,12 @@ const (
 // reference + "?token=" + token. web's routes use the same path.
 const PathCaseStatus = "/case/"
 
-// PathDeskCase is where staff open a case (the desk pages come with a later
-// issue); the assignee notice links there.
+// PathDeskCase is where staff open a case; the assignee notice links there.
 const PathDeskCase = "/desk/cases/"
+
+// PathResetCancel is the page of the link that cancels a scheduled 2FA
+// reset: PathResetCancel + "?token=" + token.
+const PathResetCancel = "/reset/cancel"
 
 // ackData fills recovery_acknowledgement.txt.
 type ackData struct {

@@ -23,6 +23,8 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/cannedreply"
 	"github.com/recoverydesk/recoverydesk/ent/caseevent"
 	"github.com/recoverydesk/recoverydesk/ent/caseparticipant"
+	"github.com/recoverydesk/recoverydesk/ent/casepresence"
+	"github.com/recoverydesk/recoverydesk/ent/casesearch"
 	"github.com/recoverydesk/recoverydesk/ent/emailaddress"
 	"github.com/recoverydesk/recoverydesk/ent/evidenceitem"
 	"github.com/recoverydesk/recoverydesk/ent/mailboxcheckpoint"
@@ -39,6 +41,7 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/release"
 	"github.com/recoverydesk/recoverydesk/ent/releasefile"
 	"github.com/recoverydesk/recoverydesk/ent/repochallenge"
+	"github.com/recoverydesk/recoverydesk/ent/resetapproval"
 	"github.com/recoverydesk/recoverydesk/ent/resetrequest"
 	"github.com/recoverydesk/recoverydesk/ent/securityevent"
 	"github.com/recoverydesk/recoverydesk/ent/session"
@@ -72,6 +75,10 @@ type Client struct {
 	CaseEvent *CaseEventClient
 	// CaseParticipant is the client for interacting with the CaseParticipant builders.
 	CaseParticipant *CaseParticipantClient
+	// CasePresence is the client for interacting with the CasePresence builders.
+	CasePresence *CasePresenceClient
+	// CaseSearch is the client for interacting with the CaseSearch builders.
+	CaseSearch *CaseSearchClient
 	// EmailAddress is the client for interacting with the EmailAddress builders.
 	EmailAddress *EmailAddressClient
 	// EvidenceItem is the client for interacting with the EvidenceItem builders.
@@ -104,6 +111,8 @@ type Client struct {
 	ReleaseFile *ReleaseFileClient
 	// RepoChallenge is the client for interacting with the RepoChallenge builders.
 	RepoChallenge *RepoChallengeClient
+	// ResetApproval is the client for interacting with the ResetApproval builders.
+	ResetApproval *ResetApprovalClient
 	// ResetRequest is the client for interacting with the ResetRequest builders.
 	ResetRequest *ResetRequestClient
 	// SecurityEvent is the client for interacting with the SecurityEvent builders.
@@ -139,6 +148,8 @@ func (c *Client) init() {
 	c.CannedReply = NewCannedReplyClient(c.config)
 	c.CaseEvent = NewCaseEventClient(c.config)
 	c.CaseParticipant = NewCaseParticipantClient(c.config)
+	c.CasePresence = NewCasePresenceClient(c.config)
+	c.CaseSearch = NewCaseSearchClient(c.config)
 	c.EmailAddress = NewEmailAddressClient(c.config)
 	c.EvidenceItem = NewEvidenceItemClient(c.config)
 	c.MailboxCheckpoint = NewMailboxCheckpointClient(c.config)
@@ -155,6 +166,7 @@ func (c *Client) init() {
 	c.Release = NewReleaseClient(c.config)
 	c.ReleaseFile = NewReleaseFileClient(c.config)
 	c.RepoChallenge = NewRepoChallengeClient(c.config)
+	c.ResetApproval = NewResetApprovalClient(c.config)
 	c.ResetRequest = NewResetRequestClient(c.config)
 	c.SecurityEvent = NewSecurityEventClient(c.config)
 	c.Session = NewSessionClient(c.config)
@@ -263,6 +275,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		CannedReply:        NewCannedReplyClient(cfg),
 		CaseEvent:          NewCaseEventClient(cfg),
 		CaseParticipant:    NewCaseParticipantClient(cfg),
+		CasePresence:       NewCasePresenceClient(cfg),
+		CaseSearch:         NewCaseSearchClient(cfg),
 		EmailAddress:       NewEmailAddressClient(cfg),
 		EvidenceItem:       NewEvidenceItemClient(cfg),
 		MailboxCheckpoint:  NewMailboxCheckpointClient(cfg),
@@ -279,6 +293,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Release:            NewReleaseClient(cfg),
 		ReleaseFile:        NewReleaseFileClient(cfg),
 		RepoChallenge:      NewRepoChallengeClient(cfg),
+		ResetApproval:      NewResetApprovalClient(cfg),
 		ResetRequest:       NewResetRequestClient(cfg),
 		SecurityEvent:      NewSecurityEventClient(cfg),
 		Session:            NewSessionClient(cfg),
@@ -314,6 +329,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		CannedReply:        NewCannedReplyClient(cfg),
 		CaseEvent:          NewCaseEventClient(cfg),
 		CaseParticipant:    NewCaseParticipantClient(cfg),
+		CasePresence:       NewCasePresenceClient(cfg),
+		CaseSearch:         NewCaseSearchClient(cfg),
 		EmailAddress:       NewEmailAddressClient(cfg),
 		EvidenceItem:       NewEvidenceItemClient(cfg),
 		MailboxCheckpoint:  NewMailboxCheckpointClient(cfg),
@@ -330,6 +347,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Release:            NewReleaseClient(cfg),
 		ReleaseFile:        NewReleaseFileClient(cfg),
 		RepoChallenge:      NewRepoChallengeClient(cfg),
+		ResetApproval:      NewResetApprovalClient(cfg),
 		ResetRequest:       NewResetRequestClient(cfg),
 		SecurityEvent:      NewSecurityEventClient(cfg),
 		Session:            NewSessionClient(cfg),
@@ -368,12 +386,13 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.ActionToken, c.Assessment, c.Attachment, c.AuditEvent,
-		c.CannedReply, c.CaseEvent, c.CaseParticipant, c.EmailAddress, c.EvidenceItem,
-		c.MailboxCheckpoint, c.Message, c.Organization, c.OrganizationMember,
-		c.OutboundMail, c.PendingLogin, c.Project, c.ProjectRole, c.QuarantinedMessage,
-		c.RateLimitCounter, c.RecoveryCode, c.Release, c.ReleaseFile, c.RepoChallenge,
-		c.ResetRequest, c.SecurityEvent, c.Session, c.SupportCase, c.TOTPCredential,
-		c.TrustedDevice, c.User, c.WebAuthnCredential,
+		c.CannedReply, c.CaseEvent, c.CaseParticipant, c.CasePresence, c.CaseSearch,
+		c.EmailAddress, c.EvidenceItem, c.MailboxCheckpoint, c.Message, c.Organization,
+		c.OrganizationMember, c.OutboundMail, c.PendingLogin, c.Project, c.ProjectRole,
+		c.QuarantinedMessage, c.RateLimitCounter, c.RecoveryCode, c.Release,
+		c.ReleaseFile, c.RepoChallenge, c.ResetApproval, c.ResetRequest,
+		c.SecurityEvent, c.Session, c.SupportCase, c.TOTPCredential, c.TrustedDevice,
+		c.User, c.WebAuthnCredential,
 	} {
 		n.Use(hooks...)
 	}
@@ -384,12 +403,13 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.ActionToken, c.Assessment, c.Attachment, c.AuditEvent,
-		c.CannedReply, c.CaseEvent, c.CaseParticipant, c.EmailAddress, c.EvidenceItem,
-		c.MailboxCheckpoint, c.Message, c.Organization, c.OrganizationMember,
-		c.OutboundMail, c.PendingLogin, c.Project, c.ProjectRole, c.QuarantinedMessage,
-		c.RateLimitCounter, c.RecoveryCode, c.Release, c.ReleaseFile, c.RepoChallenge,
-		c.ResetRequest, c.SecurityEvent, c.Session, c.SupportCase, c.TOTPCredential,
-		c.TrustedDevice, c.User, c.WebAuthnCredential,
+		c.CannedReply, c.CaseEvent, c.CaseParticipant, c.CasePresence, c.CaseSearch,
+		c.EmailAddress, c.EvidenceItem, c.MailboxCheckpoint, c.Message, c.Organization,
+		c.OrganizationMember, c.OutboundMail, c.PendingLogin, c.Project, c.ProjectRole,
+		c.QuarantinedMessage, c.RateLimitCounter, c.RecoveryCode, c.Release,
+		c.ReleaseFile, c.RepoChallenge, c.ResetApproval, c.ResetRequest,
+		c.SecurityEvent, c.Session, c.SupportCase, c.TOTPCredential, c.TrustedDevice,
+		c.User, c.WebAuthnCredential,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -414,6 +434,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.CaseEvent.mutate(ctx, m)
 	case *CaseParticipantMutation:
 		return c.CaseParticipant.mutate(ctx, m)
+	case *CasePresenceMutation:
+		return c.CasePresence.mutate(ctx, m)
+	case *CaseSearchMutation:
+		return c.CaseSearch.mutate(ctx, m)
 	case *EmailAddressMutation:
 		return c.EmailAddress.mutate(ctx, m)
 	case *EvidenceItemMutation:
@@ -446,6 +470,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ReleaseFile.mutate(ctx, m)
 	case *RepoChallengeMutation:
 		return c.RepoChallenge.mutate(ctx, m)
+	case *ResetApprovalMutation:
+		return c.ResetApproval.mutate(ctx, m)
 	case *ResetRequestMutation:
 		return c.ResetRequest.mutate(ctx, m)
 	case *SecurityEventMutation:
@@ -1720,6 +1746,320 @@ func (c *CaseParticipantClient) mutate(ctx context.Context, m *CaseParticipantMu
 		return (&CaseParticipantDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown CaseParticipant mutation op: %q", m.Op())
+	}
+}
+
+// CasePresenceClient is a client for the CasePresence schema.
+type CasePresenceClient struct {
+	config
+}
+
+// NewCasePresenceClient returns a client for the CasePresence from the given config.
+func NewCasePresenceClient(c config) *CasePresenceClient {
+	return &CasePresenceClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `casepresence.Hooks(f(g(h())))`.
+func (c *CasePresenceClient) Use(hooks ...Hook) {
+	c.hooks.CasePresence = append(c.hooks.CasePresence, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `casepresence.Intercept(f(g(h())))`.
+func (c *CasePresenceClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CasePresence = append(c.inters.CasePresence, interceptors...)
+}
+
+// Create returns a builder for creating a CasePresence entity.
+func (c *CasePresenceClient) Create() *CasePresenceCreate {
+	mutation := newCasePresenceMutation(c.config, OpCreate)
+	return &CasePresenceCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CasePresence entities.
+func (c *CasePresenceClient) CreateBulk(builders ...*CasePresenceCreate) *CasePresenceCreateBulk {
+	return &CasePresenceCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CasePresenceClient) MapCreateBulk(slice any, setFunc func(*CasePresenceCreate, int)) *CasePresenceCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CasePresenceCreateBulk{err: fmt.Errorf("calling to CasePresenceClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CasePresenceCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CasePresenceCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CasePresence.
+func (c *CasePresenceClient) Update() *CasePresenceUpdate {
+	mutation := newCasePresenceMutation(c.config, OpUpdate)
+	return &CasePresenceUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CasePresenceClient) UpdateOne(_m *CasePresence) *CasePresenceUpdateOne {
+	mutation := newCasePresenceMutation(c.config, OpUpdateOne, withCasePresence(_m))
+	return &CasePresenceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CasePresenceClient) UpdateOneID(id int) *CasePresenceUpdateOne {
+	mutation := newCasePresenceMutation(c.config, OpUpdateOne, withCasePresenceID(id))
+	return &CasePresenceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CasePresence.
+func (c *CasePresenceClient) Delete() *CasePresenceDelete {
+	mutation := newCasePresenceMutation(c.config, OpDelete)
+	return &CasePresenceDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CasePresenceClient) DeleteOne(_m *CasePresence) *CasePresenceDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CasePresenceClient) DeleteOneID(id int) *CasePresenceDeleteOne {
+	builder := c.Delete().Where(casepresence.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CasePresenceDeleteOne{builder}
+}
+
+// Query returns a query builder for CasePresence.
+func (c *CasePresenceClient) Query() *CasePresenceQuery {
+	return &CasePresenceQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCasePresence},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CasePresence entity by its id.
+func (c *CasePresenceClient) Get(ctx context.Context, id int) (*CasePresence, error) {
+	return c.Query().Where(casepresence.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CasePresenceClient) GetX(ctx context.Context, id int) *CasePresence {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCase queries the case edge of a CasePresence.
+func (c *CasePresenceClient) QueryCase(_m *CasePresence) *SupportCaseQuery {
+	query := (&SupportCaseClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(casepresence.Table, casepresence.FieldID, id),
+			sqlgraph.To(supportcase.Table, supportcase.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, casepresence.CaseTable, casepresence.CaseColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryUser queries the user edge of a CasePresence.
+func (c *CasePresenceClient) QueryUser(_m *CasePresence) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(casepresence.Table, casepresence.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, casepresence.UserTable, casepresence.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CasePresenceClient) Hooks() []Hook {
+	return c.hooks.CasePresence
+}
+
+// Interceptors returns the client interceptors.
+func (c *CasePresenceClient) Interceptors() []Interceptor {
+	return c.inters.CasePresence
+}
+
+func (c *CasePresenceClient) mutate(ctx context.Context, m *CasePresenceMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CasePresenceCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CasePresenceUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CasePresenceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CasePresenceDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CasePresence mutation op: %q", m.Op())
+	}
+}
+
+// CaseSearchClient is a client for the CaseSearch schema.
+type CaseSearchClient struct {
+	config
+}
+
+// NewCaseSearchClient returns a client for the CaseSearch from the given config.
+func NewCaseSearchClient(c config) *CaseSearchClient {
+	return &CaseSearchClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `casesearch.Hooks(f(g(h())))`.
+func (c *CaseSearchClient) Use(hooks ...Hook) {
+	c.hooks.CaseSearch = append(c.hooks.CaseSearch, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `casesearch.Intercept(f(g(h())))`.
+func (c *CaseSearchClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CaseSearch = append(c.inters.CaseSearch, interceptors...)
+}
+
+// Create returns a builder for creating a CaseSearch entity.
+func (c *CaseSearchClient) Create() *CaseSearchCreate {
+	mutation := newCaseSearchMutation(c.config, OpCreate)
+	return &CaseSearchCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CaseSearch entities.
+func (c *CaseSearchClient) CreateBulk(builders ...*CaseSearchCreate) *CaseSearchCreateBulk {
+	return &CaseSearchCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CaseSearchClient) MapCreateBulk(slice any, setFunc func(*CaseSearchCreate, int)) *CaseSearchCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CaseSearchCreateBulk{err: fmt.Errorf("calling to CaseSearchClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CaseSearchCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CaseSearchCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CaseSearch.
+func (c *CaseSearchClient) Update() *CaseSearchUpdate {
+	mutation := newCaseSearchMutation(c.config, OpUpdate)
+	return &CaseSearchUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CaseSearchClient) UpdateOne(_m *CaseSearch) *CaseSearchUpdateOne {
+	mutation := newCaseSearchMutation(c.config, OpUpdateOne, withCaseSearch(_m))
+	return &CaseSearchUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CaseSearchClient) UpdateOneID(id int) *CaseSearchUpdateOne {
+	mutation := newCaseSearchMutation(c.config, OpUpdateOne, withCaseSearchID(id))
+	return &CaseSearchUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CaseSearch.
+func (c *CaseSearchClient) Delete() *CaseSearchDelete {
+	mutation := newCaseSearchMutation(c.config, OpDelete)
+	return &CaseSearchDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CaseSearchClient) DeleteOne(_m *CaseSearch) *CaseSearchDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CaseSearchClient) DeleteOneID(id int) *CaseSearchDeleteOne {
+	builder := c.Delete().Where(casesearch.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CaseSearchDeleteOne{builder}
+}
+
+// Query returns a query builder for CaseSearch.
+func (c *CaseSearchClient) Query() *CaseSearchQuery {
+	return &CaseSearchQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCaseSearch},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CaseSearch entity by its id.
+func (c *CaseSearchClient) Get(ctx context.Context, id int) (*CaseSearch, error) {
+	return c.Query().Where(casesearch.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CaseSearchClient) GetX(ctx context.Context, id int) *CaseSearch {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCase queries the case edge of a CaseSearch.
+func (c *CaseSearchClient) QueryCase(_m *CaseSearch) *SupportCaseQuery {
+	query := (&SupportCaseClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(casesearch.Table, casesearch.FieldID, id),
+			sqlgraph.To(supportcase.Table, supportcase.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, true, casesearch.CaseTable, casesearch.CaseColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CaseSearchClient) Hooks() []Hook {
+	return c.hooks.CaseSearch
+}
+
+// Interceptors returns the client interceptors.
+func (c *CaseSearchClient) Interceptors() []Interceptor {
+	return c.inters.CaseSearch
+}
+
+func (c *CaseSearchClient) mutate(ctx context.Context, m *CaseSearchMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CaseSearchCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CaseSearchUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CaseSearchUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CaseSearchDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CaseSearch mutation op: %q", m.Op())
 	}
 }
 
@@ -4283,6 +4623,187 @@ func (c *RepoChallengeClient) mutate(ctx context.Context, m *RepoChallengeMutati
 	}
 }
 
+// ResetApprovalClient is a client for the ResetApproval schema.
+type ResetApprovalClient struct {
+	config
+}
+
+// NewResetApprovalClient returns a client for the ResetApproval from the given config.
+func NewResetApprovalClient(c config) *ResetApprovalClient {
+	return &ResetApprovalClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `resetapproval.Hooks(f(g(h())))`.
+func (c *ResetApprovalClient) Use(hooks ...Hook) {
+	c.hooks.ResetApproval = append(c.hooks.ResetApproval, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `resetapproval.Intercept(f(g(h())))`.
+func (c *ResetApprovalClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ResetApproval = append(c.inters.ResetApproval, interceptors...)
+}
+
+// Create returns a builder for creating a ResetApproval entity.
+func (c *ResetApprovalClient) Create() *ResetApprovalCreate {
+	mutation := newResetApprovalMutation(c.config, OpCreate)
+	return &ResetApprovalCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ResetApproval entities.
+func (c *ResetApprovalClient) CreateBulk(builders ...*ResetApprovalCreate) *ResetApprovalCreateBulk {
+	return &ResetApprovalCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ResetApprovalClient) MapCreateBulk(slice any, setFunc func(*ResetApprovalCreate, int)) *ResetApprovalCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ResetApprovalCreateBulk{err: fmt.Errorf("calling to ResetApprovalClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ResetApprovalCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ResetApprovalCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ResetApproval.
+func (c *ResetApprovalClient) Update() *ResetApprovalUpdate {
+	mutation := newResetApprovalMutation(c.config, OpUpdate)
+	return &ResetApprovalUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ResetApprovalClient) UpdateOne(_m *ResetApproval) *ResetApprovalUpdateOne {
+	mutation := newResetApprovalMutation(c.config, OpUpdateOne, withResetApproval(_m))
+	return &ResetApprovalUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ResetApprovalClient) UpdateOneID(id int) *ResetApprovalUpdateOne {
+	mutation := newResetApprovalMutation(c.config, OpUpdateOne, withResetApprovalID(id))
+	return &ResetApprovalUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ResetApproval.
+func (c *ResetApprovalClient) Delete() *ResetApprovalDelete {
+	mutation := newResetApprovalMutation(c.config, OpDelete)
+	return &ResetApprovalDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ResetApprovalClient) DeleteOne(_m *ResetApproval) *ResetApprovalDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ResetApprovalClient) DeleteOneID(id int) *ResetApprovalDeleteOne {
+	builder := c.Delete().Where(resetapproval.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ResetApprovalDeleteOne{builder}
+}
+
+// Query returns a query builder for ResetApproval.
+func (c *ResetApprovalClient) Query() *ResetApprovalQuery {
+	return &ResetApprovalQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeResetApproval},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ResetApproval entity by its id.
+func (c *ResetApprovalClient) Get(ctx context.Context, id int) (*ResetApproval, error) {
+	return c.Query().Where(resetapproval.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ResetApprovalClient) GetX(ctx context.Context, id int) *ResetApproval {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCase queries the case edge of a ResetApproval.
+func (c *ResetApprovalClient) QueryCase(_m *ResetApproval) *SupportCaseQuery {
+	query := (&SupportCaseClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(resetapproval.Table, resetapproval.FieldID, id),
+			sqlgraph.To(supportcase.Table, supportcase.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, resetapproval.CaseTable, resetapproval.CaseColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAdmin queries the admin edge of a ResetApproval.
+func (c *ResetApprovalClient) QueryAdmin(_m *ResetApproval) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(resetapproval.Table, resetapproval.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, resetapproval.AdminTable, resetapproval.AdminColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryResetRequest queries the reset_request edge of a ResetApproval.
+func (c *ResetApprovalClient) QueryResetRequest(_m *ResetApproval) *ResetRequestQuery {
+	query := (&ResetRequestClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(resetapproval.Table, resetapproval.FieldID, id),
+			sqlgraph.To(resetrequest.Table, resetrequest.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, resetapproval.ResetRequestTable, resetapproval.ResetRequestColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ResetApprovalClient) Hooks() []Hook {
+	return c.hooks.ResetApproval
+}
+
+// Interceptors returns the client interceptors.
+func (c *ResetApprovalClient) Interceptors() []Interceptor {
+	return c.inters.ResetApproval
+}
+
+func (c *ResetApprovalClient) mutate(ctx context.Context, m *ResetApprovalMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ResetApprovalCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ResetApprovalUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ResetApprovalUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ResetApprovalDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ResetApproval mutation op: %q", m.Op())
+	}
+}
+
 // ResetRequestClient is a client for the ResetRequest schema.
 type ResetRequestClient struct {
 	config
@@ -4448,6 +4969,22 @@ func (c *ResetRequestClient) QuerySecondApprover(_m *ResetRequest) *UserQuery {
 			sqlgraph.From(resetrequest.Table, resetrequest.FieldID, id),
 			sqlgraph.To(user.Table, user.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, resetrequest.SecondApproverTable, resetrequest.SecondApproverColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryApprovals queries the approvals edge of a ResetRequest.
+func (c *ResetRequestClient) QueryApprovals(_m *ResetRequest) *ResetApprovalQuery {
+	query := (&ResetApprovalClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(resetrequest.Table, resetrequest.FieldID, id),
+			sqlgraph.To(resetapproval.Table, resetapproval.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, resetrequest.ApprovalsTable, resetrequest.ApprovalsColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -5103,6 +5640,54 @@ func (c *SupportCaseClient) QueryRepoChallenges(_m *SupportCase) *RepoChallengeQ
 			sqlgraph.From(supportcase.Table, supportcase.FieldID, id),
 			sqlgraph.To(repochallenge.Table, repochallenge.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, supportcase.RepoChallengesTable, supportcase.RepoChallengesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryResetApprovals queries the reset_approvals edge of a SupportCase.
+func (c *SupportCaseClient) QueryResetApprovals(_m *SupportCase) *ResetApprovalQuery {
+	query := (&ResetApprovalClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(supportcase.Table, supportcase.FieldID, id),
+			sqlgraph.To(resetapproval.Table, resetapproval.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, supportcase.ResetApprovalsTable, supportcase.ResetApprovalsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryPresence queries the presence edge of a SupportCase.
+func (c *SupportCaseClient) QueryPresence(_m *SupportCase) *CasePresenceQuery {
+	query := (&CasePresenceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(supportcase.Table, supportcase.FieldID, id),
+			sqlgraph.To(casepresence.Table, casepresence.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, supportcase.PresenceTable, supportcase.PresenceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QuerySearch queries the search edge of a SupportCase.
+func (c *SupportCaseClient) QuerySearch(_m *SupportCase) *CaseSearchQuery {
+	query := (&CaseSearchClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(supportcase.Table, supportcase.FieldID, id),
+			sqlgraph.To(casesearch.Table, casesearch.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, supportcase.SearchTable, supportcase.SearchColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -5909,6 +6494,38 @@ func (c *UserClient) QuerySecondApprovedResets(_m *User) *ResetRequestQuery {
 	return query
 }
 
+// QueryResetApprovals queries the reset_approvals edge of a User.
+func (c *UserClient) QueryResetApprovals(_m *User) *ResetApprovalQuery {
+	query := (&ResetApprovalClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(resetapproval.Table, resetapproval.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.ResetApprovalsTable, user.ResetApprovalsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCasePresence queries the case_presence edge of a User.
+func (c *UserClient) QueryCasePresence(_m *User) *CasePresenceQuery {
+	query := (&CasePresenceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(casepresence.Table, casepresence.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.CasePresenceTable, user.CasePresenceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryAuditEvents queries the audit_events edge of a User.
 func (c *UserClient) QueryAuditEvents(_m *User) *AuditEventQuery {
 	query := (&AuditEventClient{config: c.config}).Query()
@@ -6103,18 +6720,20 @@ func (c *WebAuthnCredentialClient) mutate(ctx context.Context, m *WebAuthnCreden
 type (
 	hooks struct {
 		APIToken, ActionToken, Assessment, Attachment, AuditEvent, CannedReply,
-		CaseEvent, CaseParticipant, EmailAddress, EvidenceItem, MailboxCheckpoint,
-		Message, Organization, OrganizationMember, OutboundMail, PendingLogin, Project,
-		ProjectRole, QuarantinedMessage, RateLimitCounter, RecoveryCode, Release,
-		ReleaseFile, RepoChallenge, ResetRequest, SecurityEvent, Session, SupportCase,
+		CaseEvent, CaseParticipant, CasePresence, CaseSearch, EmailAddress,
+		EvidenceItem, MailboxCheckpoint, Message, Organization, OrganizationMember,
+		OutboundMail, PendingLogin, Project, ProjectRole, QuarantinedMessage,
+		RateLimitCounter, RecoveryCode, Release, ReleaseFile, RepoChallenge,
+		ResetApproval, ResetRequest, SecurityEvent, Session, SupportCase,
 		TOTPCredential, TrustedDevice, User, WebAuthnCredential []ent.Hook
 	}
 	inters struct {
 		APIToken, ActionToken, Assessment, Attachment, AuditEvent, CannedReply,
-		CaseEvent, CaseParticipant, EmailAddress, EvidenceItem, MailboxCheckpoint,
-		Message, Organization, OrganizationMember, OutboundMail, PendingLogin, Project,
-		ProjectRole, QuarantinedMessage, RateLimitCounter, RecoveryCode, Release,
-		ReleaseFile, RepoChallenge, ResetRequest, SecurityEvent, Session, SupportCase,
+		CaseEvent, CaseParticipant, CasePresence, CaseSearch, EmailAddress,
+		EvidenceItem, MailboxCheckpoint, Message, Organization, OrganizationMember,
+		OutboundMail, PendingLogin, Project, ProjectRole, QuarantinedMessage,
+		RateLimitCounter, RecoveryCode, Release, ReleaseFile, RepoChallenge,
+		ResetApproval, ResetRequest, SecurityEvent, Session, SupportCase,
 		TOTPCredential, TrustedDevice, User, WebAuthnCredential []ent.Interceptor
 	}
 )

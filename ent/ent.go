@@ -20,6 +20,8 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/cannedreply"
 	"github.com/recoverydesk/recoverydesk/ent/caseevent"
 	"github.com/recoverydesk/recoverydesk/ent/caseparticipant"
+	"github.com/recoverydesk/recoverydesk/ent/casepresence"
+	"github.com/recoverydesk/recoverydesk/ent/casesearch"
 	"github.com/recoverydesk/recoverydesk/ent/emailaddress"
 	"github.com/recoverydesk/recoverydesk/ent/evidenceitem"
 	"github.com/recoverydesk/recoverydesk/ent/mailboxcheckpoint"
@@ -36,6 +38,7 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/release"
 	"github.com/recoverydesk/recoverydesk/ent/releasefile"
 	"github.com/recoverydesk/recoverydesk/ent/repochallenge"
+	"github.com/recoverydesk/recoverydesk/ent/resetapproval"
 	"github.com/recoverydesk/recoverydesk/ent/resetrequest"
 	"github.com/recoverydesk/recoverydesk/ent/securityevent"
 	"github.com/recoverydesk/recoverydesk/ent/session"
@@ -112,6 +115,8 @@ func checkColumn(t, c string) error {
 			cannedreply.Table:        cannedreply.ValidColumn,
 			caseevent.Table:          caseevent.ValidColumn,
 			caseparticipant.Table:    caseparticipant.ValidColumn,
+			casepresence.Table:       casepresence.ValidColumn,
+			casesearch.Table:         casesearch.ValidColumn,
 			emailaddress.Table:       emailaddress.ValidColumn,
 			evidenceitem.Table:       evidenceitem.ValidColumn,
 			mailboxcheckpoint.Table:  mailboxcheckpoint.ValidColumn,
@@ -128,6 +133,7 @@ func checkColumn(t, c string) error {
 			release.Table:            release.ValidColumn,
 			releasefile.Table:        releasefile.ValidColumn,
 			repochallenge.Table:      repochallenge.ValidColumn,
+			resetapproval.Table:      resetapproval.ValidColumn,
 			resetrequest.Table:       resetrequest.ValidColumn,
 			securityevent.Table:      securityevent.ValidColumn,
 			session.Table:            session.ValidColumn,

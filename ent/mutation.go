@@ -19,6 +19,8 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/cannedreply"
 	"github.com/recoverydesk/recoverydesk/ent/caseevent"
 	"github.com/recoverydesk/recoverydesk/ent/caseparticipant"
+	"github.com/recoverydesk/recoverydesk/ent/casepresence"
+	"github.com/recoverydesk/recoverydesk/ent/casesearch"
 	"github.com/recoverydesk/recoverydesk/ent/emailaddress"
 	"github.com/recoverydesk/recoverydesk/ent/evidenceitem"
 	"github.com/recoverydesk/recoverydesk/ent/mailboxcheckpoint"
@@ -36,6 +38,7 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/release"
 	"github.com/recoverydesk/recoverydesk/ent/releasefile"
 	"github.com/recoverydesk/recoverydesk/ent/repochallenge"
+	"github.com/recoverydesk/recoverydesk/ent/resetapproval"
 	"github.com/recoverydesk/recoverydesk/ent/resetrequest"
 	"github.com/recoverydesk/recoverydesk/ent/schema/types"
 	"github.com/recoverydesk/recoverydesk/ent/securityevent"
@@ -64,6 +67,8 @@ const (
 	TypeCannedReply        = "CannedReply"
 	TypeCaseEvent          = "CaseEvent"
 	TypeCaseParticipant    = "CaseParticipant"
+	TypeCasePresence       = "CasePresence"
+	TypeCaseSearch         = "CaseSearch"
 	TypeEmailAddress       = "EmailAddress"
 	TypeEvidenceItem       = "EvidenceItem"
 	TypeMailboxCheckpoint  = "MailboxCheckpoint"
@@ -80,6 +85,7 @@ const (
 	TypeRelease            = "Release"
 	TypeReleaseFile        = "ReleaseFile"
 	TypeRepoChallenge      = "RepoChallenge"
+	TypeResetApproval      = "ResetApproval"
 	TypeResetRequest       = "ResetRequest"
 	TypeSecurityEvent      = "SecurityEvent"
 	TypeSession            = "Session"
@@ -6168,6 +6174,1002 @@ func (m *CaseParticipantMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown CaseParticipant edge %s", name)
+}
+
+// CasePresenceMutation represents an operation that mutates the CasePresence nodes in the graph.
+type CasePresenceMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	seen_at       *time.Time
+	clearedFields map[string]struct{}
+	_case         *int
+	cleared_case  bool
+	user          *int
+	cleareduser   bool
+	done          bool
+	oldValue      func(context.Context) (*CasePresence, error)
+	predicates    []predicate.CasePresence
+}
+
+var _ ent.Mutation = (*CasePresenceMutation)(nil)
+
+// casepresenceOption allows management of the mutation configuration using functional options.
+type casepresenceOption func(*CasePresenceMutation)
+
+// newCasePresenceMutation creates new mutation for the CasePresence entity.
+func newCasePresenceMutation(c config, op Op, opts ...casepresenceOption) *CasePresenceMutation {
+	m := &CasePresenceMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCasePresence,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCasePresenceID sets the ID field of the mutation.
+func withCasePresenceID(id int) casepresenceOption {
+	return func(m *CasePresenceMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *CasePresence
+		)
+		m.oldValue = func(ctx context.Context) (*CasePresence, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().CasePresence.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCasePresence sets the old CasePresence of the mutation.
+func withCasePresence(node *CasePresence) casepresenceOption {
+	return func(m *CasePresenceMutation) {
+		m.oldValue = func(context.Context) (*CasePresence, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CasePresenceMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CasePresenceMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CasePresenceMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CasePresenceMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().CasePresence.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCaseID sets the "case_id" field.
+func (m *CasePresenceMutation) SetCaseID(i int) {
+	m._case = &i
+}
+
+// CaseID returns the value of the "case_id" field in the mutation.
+func (m *CasePresenceMutation) CaseID() (r int, exists bool) {
+	v := m._case
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCaseID returns the old "case_id" field's value of the CasePresence entity.
+// If the CasePresence object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CasePresenceMutation) OldCaseID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCaseID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCaseID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCaseID: %w", err)
+	}
+	return oldValue.CaseID, nil
+}
+
+// ResetCaseID resets all changes to the "case_id" field.
+func (m *CasePresenceMutation) ResetCaseID() {
+	m._case = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *CasePresenceMutation) SetUserID(i int) {
+	m.user = &i
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *CasePresenceMutation) UserID() (r int, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the CasePresence entity.
+// If the CasePresence object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CasePresenceMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *CasePresenceMutation) ResetUserID() {
+	m.user = nil
+}
+
+// SetSeenAt sets the "seen_at" field.
+func (m *CasePresenceMutation) SetSeenAt(t time.Time) {
+	m.seen_at = &t
+}
+
+// SeenAt returns the value of the "seen_at" field in the mutation.
+func (m *CasePresenceMutation) SeenAt() (r time.Time, exists bool) {
+	v := m.seen_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeenAt returns the old "seen_at" field's value of the CasePresence entity.
+// If the CasePresence object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CasePresenceMutation) OldSeenAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeenAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeenAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeenAt: %w", err)
+	}
+	return oldValue.SeenAt, nil
+}
+
+// ResetSeenAt resets all changes to the "seen_at" field.
+func (m *CasePresenceMutation) ResetSeenAt() {
+	m.seen_at = nil
+}
+
+// ClearCase clears the "case" edge to the SupportCase entity.
+func (m *CasePresenceMutation) ClearCase() {
+	m.cleared_case = true
+	m.clearedFields[casepresence.FieldCaseID] = struct{}{}
+}
+
+// CaseCleared reports if the "case" edge to the SupportCase entity was cleared.
+func (m *CasePresenceMutation) CaseCleared() bool {
+	return m.cleared_case
+}
+
+// CaseIDs returns the "case" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CaseID instead. It exists only for internal usage by the builders.
+func (m *CasePresenceMutation) CaseIDs() (ids []int) {
+	if id := m._case; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCase resets all changes to the "case" edge.
+func (m *CasePresenceMutation) ResetCase() {
+	m._case = nil
+	m.cleared_case = false
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *CasePresenceMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[casepresence.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *CasePresenceMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *CasePresenceMutation) UserIDs() (ids []int) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *CasePresenceMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// Where appends a list predicates to the CasePresenceMutation builder.
+func (m *CasePresenceMutation) Where(ps ...predicate.CasePresence) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CasePresenceMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CasePresenceMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.CasePresence, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CasePresenceMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CasePresenceMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (CasePresence).
+func (m *CasePresenceMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CasePresenceMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m._case != nil {
+		fields = append(fields, casepresence.FieldCaseID)
+	}
+	if m.user != nil {
+		fields = append(fields, casepresence.FieldUserID)
+	}
+	if m.seen_at != nil {
+		fields = append(fields, casepresence.FieldSeenAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CasePresenceMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case casepresence.FieldCaseID:
+		return m.CaseID()
+	case casepresence.FieldUserID:
+		return m.UserID()
+	case casepresence.FieldSeenAt:
+		return m.SeenAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CasePresenceMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case casepresence.FieldCaseID:
+		return m.OldCaseID(ctx)
+	case casepresence.FieldUserID:
+		return m.OldUserID(ctx)
+	case casepresence.FieldSeenAt:
+		return m.OldSeenAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown CasePresence field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CasePresenceMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case casepresence.FieldCaseID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCaseID(v)
+		return nil
+	case casepresence.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case casepresence.FieldSeenAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeenAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CasePresence field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CasePresenceMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CasePresenceMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CasePresenceMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown CasePresence numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CasePresenceMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CasePresenceMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CasePresenceMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown CasePresence nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CasePresenceMutation) ResetField(name string) error {
+	switch name {
+	case casepresence.FieldCaseID:
+		m.ResetCaseID()
+		return nil
+	case casepresence.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case casepresence.FieldSeenAt:
+		m.ResetSeenAt()
+		return nil
+	}
+	return fmt.Errorf("unknown CasePresence field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CasePresenceMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m._case != nil {
+		edges = append(edges, casepresence.EdgeCase)
+	}
+	if m.user != nil {
+		edges = append(edges, casepresence.EdgeUser)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CasePresenceMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case casepresence.EdgeCase:
+		if id := m._case; id != nil {
+			return []ent.Value{*id}
+		}
+	case casepresence.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CasePresenceMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CasePresenceMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CasePresenceMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.cleared_case {
+		edges = append(edges, casepresence.EdgeCase)
+	}
+	if m.cleareduser {
+		edges = append(edges, casepresence.EdgeUser)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CasePresenceMutation) EdgeCleared(name string) bool {
+	switch name {
+	case casepresence.EdgeCase:
+		return m.cleared_case
+	case casepresence.EdgeUser:
+		return m.cleareduser
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CasePresenceMutation) ClearEdge(name string) error {
+	switch name {
+	case casepresence.EdgeCase:
+		m.ClearCase()
+		return nil
+	case casepresence.EdgeUser:
+		m.ClearUser()
+		return nil
+	}
+	return fmt.Errorf("unknown CasePresence unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CasePresenceMutation) ResetEdge(name string) error {
+	switch name {
+	case casepresence.EdgeCase:
+		m.ResetCase()
+		return nil
+	case casepresence.EdgeUser:
+		m.ResetUser()
+		return nil
+	}
+	return fmt.Errorf("unknown CasePresence edge %s", name)
+}
+
+// CaseSearchMutation represents an operation that mutates the CaseSearch nodes in the graph.
+type CaseSearchMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	document      *types.TSVector
+	clearedFields map[string]struct{}
+	_case         *int
+	cleared_case  bool
+	done          bool
+	oldValue      func(context.Context) (*CaseSearch, error)
+	predicates    []predicate.CaseSearch
+}
+
+var _ ent.Mutation = (*CaseSearchMutation)(nil)
+
+// casesearchOption allows management of the mutation configuration using functional options.
+type casesearchOption func(*CaseSearchMutation)
+
+// newCaseSearchMutation creates new mutation for the CaseSearch entity.
+func newCaseSearchMutation(c config, op Op, opts ...casesearchOption) *CaseSearchMutation {
+	m := &CaseSearchMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCaseSearch,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCaseSearchID sets the ID field of the mutation.
+func withCaseSearchID(id int) casesearchOption {
+	return func(m *CaseSearchMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *CaseSearch
+		)
+		m.oldValue = func(ctx context.Context) (*CaseSearch, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().CaseSearch.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCaseSearch sets the old CaseSearch of the mutation.
+func withCaseSearch(node *CaseSearch) casesearchOption {
+	return func(m *CaseSearchMutation) {
+		m.oldValue = func(context.Context) (*CaseSearch, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CaseSearchMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CaseSearchMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CaseSearchMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CaseSearchMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().CaseSearch.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCaseID sets the "case_id" field.
+func (m *CaseSearchMutation) SetCaseID(i int) {
+	m._case = &i
+}
+
+// CaseID returns the value of the "case_id" field in the mutation.
+func (m *CaseSearchMutation) CaseID() (r int, exists bool) {
+	v := m._case
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCaseID returns the old "case_id" field's value of the CaseSearch entity.
+// If the CaseSearch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CaseSearchMutation) OldCaseID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCaseID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCaseID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCaseID: %w", err)
+	}
+	return oldValue.CaseID, nil
+}
+
+// ResetCaseID resets all changes to the "case_id" field.
+func (m *CaseSearchMutation) ResetCaseID() {
+	m._case = nil
+}
+
+// SetDocument sets the "document" field.
+func (m *CaseSearchMutation) SetDocument(tv types.TSVector) {
+	m.document = &tv
+}
+
+// Document returns the value of the "document" field in the mutation.
+func (m *CaseSearchMutation) Document() (r types.TSVector, exists bool) {
+	v := m.document
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDocument returns the old "document" field's value of the CaseSearch entity.
+// If the CaseSearch object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CaseSearchMutation) OldDocument(ctx context.Context) (v types.TSVector, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDocument is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDocument requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDocument: %w", err)
+	}
+	return oldValue.Document, nil
+}
+
+// ClearDocument clears the value of the "document" field.
+func (m *CaseSearchMutation) ClearDocument() {
+	m.document = nil
+	m.clearedFields[casesearch.FieldDocument] = struct{}{}
+}
+
+// DocumentCleared returns if the "document" field was cleared in this mutation.
+func (m *CaseSearchMutation) DocumentCleared() bool {
+	_, ok := m.clearedFields[casesearch.FieldDocument]
+	return ok
+}
+
+// ResetDocument resets all changes to the "document" field.
+func (m *CaseSearchMutation) ResetDocument() {
+	m.document = nil
+	delete(m.clearedFields, casesearch.FieldDocument)
+}
+
+// ClearCase clears the "case" edge to the SupportCase entity.
+func (m *CaseSearchMutation) ClearCase() {
+	m.cleared_case = true
+	m.clearedFields[casesearch.FieldCaseID] = struct{}{}
+}
+
+// CaseCleared reports if the "case" edge to the SupportCase entity was cleared.
+func (m *CaseSearchMutation) CaseCleared() bool {
+	return m.cleared_case
+}
+
+// CaseIDs returns the "case" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CaseID instead. It exists only for internal usage by the builders.
+func (m *CaseSearchMutation) CaseIDs() (ids []int) {
+	if id := m._case; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCase resets all changes to the "case" edge.
+func (m *CaseSearchMutation) ResetCase() {
+	m._case = nil
+	m.cleared_case = false
+}
+
+// Where appends a list predicates to the CaseSearchMutation builder.
+func (m *CaseSearchMutation) Where(ps ...predicate.CaseSearch) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CaseSearchMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CaseSearchMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.CaseSearch, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CaseSearchMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CaseSearchMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (CaseSearch).
+func (m *CaseSearchMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CaseSearchMutation) Fields() []string {
+	fields := make([]string, 0, 2)
+	if m._case != nil {
+		fields = append(fields, casesearch.FieldCaseID)
+	}
+	if m.document != nil {
+		fields = append(fields, casesearch.FieldDocument)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CaseSearchMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case casesearch.FieldCaseID:
+		return m.CaseID()
+	case casesearch.FieldDocument:
+		return m.Document()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CaseSearchMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case casesearch.FieldCaseID:
+		return m.OldCaseID(ctx)
+	case casesearch.FieldDocument:
+		return m.OldDocument(ctx)
+	}
+	return nil, fmt.Errorf("unknown CaseSearch field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CaseSearchMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case casesearch.FieldCaseID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCaseID(v)
+		return nil
+	case casesearch.FieldDocument:
+		v, ok := value.(types.TSVector)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDocument(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CaseSearch field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CaseSearchMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CaseSearchMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CaseSearchMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown CaseSearch numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CaseSearchMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(casesearch.FieldDocument) {
+		fields = append(fields, casesearch.FieldDocument)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CaseSearchMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CaseSearchMutation) ClearField(name string) error {
+	switch name {
+	case casesearch.FieldDocument:
+		m.ClearDocument()
+		return nil
+	}
+	return fmt.Errorf("unknown CaseSearch nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CaseSearchMutation) ResetField(name string) error {
+	switch name {
+	case casesearch.FieldCaseID:
+		m.ResetCaseID()
+		return nil
+	case casesearch.FieldDocument:
+		m.ResetDocument()
+		return nil
+	}
+	return fmt.Errorf("unknown CaseSearch field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CaseSearchMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m._case != nil {
+		edges = append(edges, casesearch.EdgeCase)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CaseSearchMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case casesearch.EdgeCase:
+		if id := m._case; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CaseSearchMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CaseSearchMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CaseSearchMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.cleared_case {
+		edges = append(edges, casesearch.EdgeCase)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CaseSearchMutation) EdgeCleared(name string) bool {
+	switch name {
+	case casesearch.EdgeCase:
+		return m.cleared_case
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CaseSearchMutation) ClearEdge(name string) error {
+	switch name {
+	case casesearch.EdgeCase:
+		m.ClearCase()
+		return nil
+	}
+	return fmt.Errorf("unknown CaseSearch unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CaseSearchMutation) ResetEdge(name string) error {
+	switch name {
+	case casesearch.EdgeCase:
+		m.ResetCase()
+		return nil
+	}
+	return fmt.Errorf("unknown CaseSearch edge %s", name)
 }
 
 // EmailAddressMutation represents an operation that mutates the EmailAddress nodes in the graph.
@@ -20503,6 +21505,846 @@ func (m *RepoChallengeMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown RepoChallenge edge %s", name)
 }
 
+// ResetApprovalMutation represents an operation that mutates the ResetApproval nodes in the graph.
+type ResetApprovalMutation struct {
+	config
+	op                   Op
+	typ                  string
+	id                   *int
+	created_at           *time.Time
+	reason               *string
+	recommendation       *string
+	voided_at            *time.Time
+	clearedFields        map[string]struct{}
+	_case                *int
+	cleared_case         bool
+	admin                *int
+	clearedadmin         bool
+	reset_request        *int
+	clearedreset_request bool
+	done                 bool
+	oldValue             func(context.Context) (*ResetApproval, error)
+	predicates           []predicate.ResetApproval
+}
+
+var _ ent.Mutation = (*ResetApprovalMutation)(nil)
+
+// resetapprovalOption allows management of the mutation configuration using functional options.
+type resetapprovalOption func(*ResetApprovalMutation)
+
+// newResetApprovalMutation creates new mutation for the ResetApproval entity.
+func newResetApprovalMutation(c config, op Op, opts ...resetapprovalOption) *ResetApprovalMutation {
+	m := &ResetApprovalMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeResetApproval,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withResetApprovalID sets the ID field of the mutation.
+func withResetApprovalID(id int) resetapprovalOption {
+	return func(m *ResetApprovalMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ResetApproval
+		)
+		m.oldValue = func(ctx context.Context) (*ResetApproval, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ResetApproval.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withResetApproval sets the old ResetApproval of the mutation.
+func withResetApproval(node *ResetApproval) resetapprovalOption {
+	return func(m *ResetApprovalMutation) {
+		m.oldValue = func(context.Context) (*ResetApproval, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ResetApprovalMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ResetApprovalMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ResetApprovalMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ResetApprovalMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ResetApproval.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ResetApprovalMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ResetApprovalMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ResetApproval entity.
+// If the ResetApproval object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResetApprovalMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ResetApprovalMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetCaseID sets the "case_id" field.
+func (m *ResetApprovalMutation) SetCaseID(i int) {
+	m._case = &i
+}
+
+// CaseID returns the value of the "case_id" field in the mutation.
+func (m *ResetApprovalMutation) CaseID() (r int, exists bool) {
+	v := m._case
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCaseID returns the old "case_id" field's value of the ResetApproval entity.
+// If the ResetApproval object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResetApprovalMutation) OldCaseID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCaseID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCaseID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCaseID: %w", err)
+	}
+	return oldValue.CaseID, nil
+}
+
+// ResetCaseID resets all changes to the "case_id" field.
+func (m *ResetApprovalMutation) ResetCaseID() {
+	m._case = nil
+}
+
+// SetAdminID sets the "admin_id" field.
+func (m *ResetApprovalMutation) SetAdminID(i int) {
+	m.admin = &i
+}
+
+// AdminID returns the value of the "admin_id" field in the mutation.
+func (m *ResetApprovalMutation) AdminID() (r int, exists bool) {
+	v := m.admin
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAdminID returns the old "admin_id" field's value of the ResetApproval entity.
+// If the ResetApproval object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResetApprovalMutation) OldAdminID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAdminID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAdminID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAdminID: %w", err)
+	}
+	return oldValue.AdminID, nil
+}
+
+// ResetAdminID resets all changes to the "admin_id" field.
+func (m *ResetApprovalMutation) ResetAdminID() {
+	m.admin = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *ResetApprovalMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *ResetApprovalMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the ResetApproval entity.
+// If the ResetApproval object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResetApprovalMutation) OldReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *ResetApprovalMutation) ResetReason() {
+	m.reason = nil
+}
+
+// SetRecommendation sets the "recommendation" field.
+func (m *ResetApprovalMutation) SetRecommendation(s string) {
+	m.recommendation = &s
+}
+
+// Recommendation returns the value of the "recommendation" field in the mutation.
+func (m *ResetApprovalMutation) Recommendation() (r string, exists bool) {
+	v := m.recommendation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecommendation returns the old "recommendation" field's value of the ResetApproval entity.
+// If the ResetApproval object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResetApprovalMutation) OldRecommendation(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecommendation is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecommendation requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecommendation: %w", err)
+	}
+	return oldValue.Recommendation, nil
+}
+
+// ResetRecommendation resets all changes to the "recommendation" field.
+func (m *ResetApprovalMutation) ResetRecommendation() {
+	m.recommendation = nil
+}
+
+// SetResetRequestID sets the "reset_request_id" field.
+func (m *ResetApprovalMutation) SetResetRequestID(i int) {
+	m.reset_request = &i
+}
+
+// ResetRequestID returns the value of the "reset_request_id" field in the mutation.
+func (m *ResetApprovalMutation) ResetRequestID() (r int, exists bool) {
+	v := m.reset_request
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResetRequestID returns the old "reset_request_id" field's value of the ResetApproval entity.
+// If the ResetApproval object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResetApprovalMutation) OldResetRequestID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResetRequestID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResetRequestID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResetRequestID: %w", err)
+	}
+	return oldValue.ResetRequestID, nil
+}
+
+// ClearResetRequestID clears the value of the "reset_request_id" field.
+func (m *ResetApprovalMutation) ClearResetRequestID() {
+	m.reset_request = nil
+	m.clearedFields[resetapproval.FieldResetRequestID] = struct{}{}
+}
+
+// ResetRequestIDCleared returns if the "reset_request_id" field was cleared in this mutation.
+func (m *ResetApprovalMutation) ResetRequestIDCleared() bool {
+	_, ok := m.clearedFields[resetapproval.FieldResetRequestID]
+	return ok
+}
+
+// ResetResetRequestID resets all changes to the "reset_request_id" field.
+func (m *ResetApprovalMutation) ResetResetRequestID() {
+	m.reset_request = nil
+	delete(m.clearedFields, resetapproval.FieldResetRequestID)
+}
+
+// SetVoidedAt sets the "voided_at" field.
+func (m *ResetApprovalMutation) SetVoidedAt(t time.Time) {
+	m.voided_at = &t
+}
+
+// VoidedAt returns the value of the "voided_at" field in the mutation.
+func (m *ResetApprovalMutation) VoidedAt() (r time.Time, exists bool) {
+	v := m.voided_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVoidedAt returns the old "voided_at" field's value of the ResetApproval entity.
+// If the ResetApproval object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResetApprovalMutation) OldVoidedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVoidedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVoidedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVoidedAt: %w", err)
+	}
+	return oldValue.VoidedAt, nil
+}
+
+// ClearVoidedAt clears the value of the "voided_at" field.
+func (m *ResetApprovalMutation) ClearVoidedAt() {
+	m.voided_at = nil
+	m.clearedFields[resetapproval.FieldVoidedAt] = struct{}{}
+}
+
+// VoidedAtCleared returns if the "voided_at" field was cleared in this mutation.
+func (m *ResetApprovalMutation) VoidedAtCleared() bool {
+	_, ok := m.clearedFields[resetapproval.FieldVoidedAt]
+	return ok
+}
+
+// ResetVoidedAt resets all changes to the "voided_at" field.
+func (m *ResetApprovalMutation) ResetVoidedAt() {
+	m.voided_at = nil
+	delete(m.clearedFields, resetapproval.FieldVoidedAt)
+}
+
+// ClearCase clears the "case" edge to the SupportCase entity.
+func (m *ResetApprovalMutation) ClearCase() {
+	m.cleared_case = true
+	m.clearedFields[resetapproval.FieldCaseID] = struct{}{}
+}
+
+// CaseCleared reports if the "case" edge to the SupportCase entity was cleared.
+func (m *ResetApprovalMutation) CaseCleared() bool {
+	return m.cleared_case
+}
+
+// CaseIDs returns the "case" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CaseID instead. It exists only for internal usage by the builders.
+func (m *ResetApprovalMutation) CaseIDs() (ids []int) {
+	if id := m._case; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCase resets all changes to the "case" edge.
+func (m *ResetApprovalMutation) ResetCase() {
+	m._case = nil
+	m.cleared_case = false
+}
+
+// ClearAdmin clears the "admin" edge to the User entity.
+func (m *ResetApprovalMutation) ClearAdmin() {
+	m.clearedadmin = true
+	m.clearedFields[resetapproval.FieldAdminID] = struct{}{}
+}
+
+// AdminCleared reports if the "admin" edge to the User entity was cleared.
+func (m *ResetApprovalMutation) AdminCleared() bool {
+	return m.clearedadmin
+}
+
+// AdminIDs returns the "admin" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AdminID instead. It exists only for internal usage by the builders.
+func (m *ResetApprovalMutation) AdminIDs() (ids []int) {
+	if id := m.admin; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAdmin resets all changes to the "admin" edge.
+func (m *ResetApprovalMutation) ResetAdmin() {
+	m.admin = nil
+	m.clearedadmin = false
+}
+
+// ClearResetRequest clears the "reset_request" edge to the ResetRequest entity.
+func (m *ResetApprovalMutation) ClearResetRequest() {
+	m.clearedreset_request = true
+	m.clearedFields[resetapproval.FieldResetRequestID] = struct{}{}
+}
+
+// ResetRequestCleared reports if the "reset_request" edge to the ResetRequest entity was cleared.
+func (m *ResetApprovalMutation) ResetRequestCleared() bool {
+	return m.ResetRequestIDCleared() || m.clearedreset_request
+}
+
+// ResetRequestIDs returns the "reset_request" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ResetRequestID instead. It exists only for internal usage by the builders.
+func (m *ResetApprovalMutation) ResetRequestIDs() (ids []int) {
+	if id := m.reset_request; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetResetRequest resets all changes to the "reset_request" edge.
+func (m *ResetApprovalMutation) ResetResetRequest() {
+	m.reset_request = nil
+	m.clearedreset_request = false
+}
+
+// Where appends a list predicates to the ResetApprovalMutation builder.
+func (m *ResetApprovalMutation) Where(ps ...predicate.ResetApproval) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ResetApprovalMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ResetApprovalMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ResetApproval, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ResetApprovalMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ResetApprovalMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ResetApproval).
+func (m *ResetApprovalMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ResetApprovalMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.created_at != nil {
+		fields = append(fields, resetapproval.FieldCreatedAt)
+	}
+	if m._case != nil {
+		fields = append(fields, resetapproval.FieldCaseID)
+	}
+	if m.admin != nil {
+		fields = append(fields, resetapproval.FieldAdminID)
+	}
+	if m.reason != nil {
+		fields = append(fields, resetapproval.FieldReason)
+	}
+	if m.recommendation != nil {
+		fields = append(fields, resetapproval.FieldRecommendation)
+	}
+	if m.reset_request != nil {
+		fields = append(fields, resetapproval.FieldResetRequestID)
+	}
+	if m.voided_at != nil {
+		fields = append(fields, resetapproval.FieldVoidedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ResetApprovalMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case resetapproval.FieldCreatedAt:
+		return m.CreatedAt()
+	case resetapproval.FieldCaseID:
+		return m.CaseID()
+	case resetapproval.FieldAdminID:
+		return m.AdminID()
+	case resetapproval.FieldReason:
+		return m.Reason()
+	case resetapproval.FieldRecommendation:
+		return m.Recommendation()
+	case resetapproval.FieldResetRequestID:
+		return m.ResetRequestID()
+	case resetapproval.FieldVoidedAt:
+		return m.VoidedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ResetApprovalMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case resetapproval.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case resetapproval.FieldCaseID:
+		return m.OldCaseID(ctx)
+	case resetapproval.FieldAdminID:
+		return m.OldAdminID(ctx)
+	case resetapproval.FieldReason:
+		return m.OldReason(ctx)
+	case resetapproval.FieldRecommendation:
+		return m.OldRecommendation(ctx)
+	case resetapproval.FieldResetRequestID:
+		return m.OldResetRequestID(ctx)
+	case resetapproval.FieldVoidedAt:
+		return m.OldVoidedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown ResetApproval field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ResetApprovalMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case resetapproval.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case resetapproval.FieldCaseID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCaseID(v)
+		return nil
+	case resetapproval.FieldAdminID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAdminID(v)
+		return nil
+	case resetapproval.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case resetapproval.FieldRecommendation:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecommendation(v)
+		return nil
+	case resetapproval.FieldResetRequestID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResetRequestID(v)
+		return nil
+	case resetapproval.FieldVoidedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVoidedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ResetApproval field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ResetApprovalMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ResetApprovalMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ResetApprovalMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ResetApproval numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ResetApprovalMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(resetapproval.FieldResetRequestID) {
+		fields = append(fields, resetapproval.FieldResetRequestID)
+	}
+	if m.FieldCleared(resetapproval.FieldVoidedAt) {
+		fields = append(fields, resetapproval.FieldVoidedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ResetApprovalMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ResetApprovalMutation) ClearField(name string) error {
+	switch name {
+	case resetapproval.FieldResetRequestID:
+		m.ClearResetRequestID()
+		return nil
+	case resetapproval.FieldVoidedAt:
+		m.ClearVoidedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ResetApproval nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ResetApprovalMutation) ResetField(name string) error {
+	switch name {
+	case resetapproval.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case resetapproval.FieldCaseID:
+		m.ResetCaseID()
+		return nil
+	case resetapproval.FieldAdminID:
+		m.ResetAdminID()
+		return nil
+	case resetapproval.FieldReason:
+		m.ResetReason()
+		return nil
+	case resetapproval.FieldRecommendation:
+		m.ResetRecommendation()
+		return nil
+	case resetapproval.FieldResetRequestID:
+		m.ResetResetRequestID()
+		return nil
+	case resetapproval.FieldVoidedAt:
+		m.ResetVoidedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ResetApproval field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ResetApprovalMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m._case != nil {
+		edges = append(edges, resetapproval.EdgeCase)
+	}
+	if m.admin != nil {
+		edges = append(edges, resetapproval.EdgeAdmin)
+	}
+	if m.reset_request != nil {
+		edges = append(edges, resetapproval.EdgeResetRequest)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ResetApprovalMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case resetapproval.EdgeCase:
+		if id := m._case; id != nil {
+			return []ent.Value{*id}
+		}
+	case resetapproval.EdgeAdmin:
+		if id := m.admin; id != nil {
+			return []ent.Value{*id}
+		}
+	case resetapproval.EdgeResetRequest:
+		if id := m.reset_request; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ResetApprovalMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ResetApprovalMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ResetApprovalMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.cleared_case {
+		edges = append(edges, resetapproval.EdgeCase)
+	}
+	if m.clearedadmin {
+		edges = append(edges, resetapproval.EdgeAdmin)
+	}
+	if m.clearedreset_request {
+		edges = append(edges, resetapproval.EdgeResetRequest)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ResetApprovalMutation) EdgeCleared(name string) bool {
+	switch name {
+	case resetapproval.EdgeCase:
+		return m.cleared_case
+	case resetapproval.EdgeAdmin:
+		return m.clearedadmin
+	case resetapproval.EdgeResetRequest:
+		return m.clearedreset_request
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ResetApprovalMutation) ClearEdge(name string) error {
+	switch name {
+	case resetapproval.EdgeCase:
+		m.ClearCase()
+		return nil
+	case resetapproval.EdgeAdmin:
+		m.ClearAdmin()
+		return nil
+	case resetapproval.EdgeResetRequest:
+		m.ClearResetRequest()
+		return nil
+	}
+	return fmt.Errorf("unknown ResetApproval unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ResetApprovalMutation) ResetEdge(name string) error {
+	switch name {
+	case resetapproval.EdgeCase:
+		m.ResetCase()
+		return nil
+	case resetapproval.EdgeAdmin:
+		m.ResetAdmin()
+		return nil
+	case resetapproval.EdgeResetRequest:
+		m.ResetResetRequest()
+		return nil
+	}
+	return fmt.Errorf("unknown ResetApproval edge %s", name)
+}
+
 // ResetRequestMutation represents an operation that mutates the ResetRequest nodes in the graph.
 type ResetRequestMutation struct {
 	config
@@ -20526,6 +22368,9 @@ type ResetRequestMutation struct {
 	clearedapproved_by     bool
 	second_approver        *int
 	clearedsecond_approver bool
+	approvals              map[int]struct{}
+	removedapprovals       map[int]struct{}
+	clearedapprovals       bool
 	done                   bool
 	oldValue               func(context.Context) (*ResetRequest, error)
 	predicates             []predicate.ResetRequest
@@ -21221,6 +23066,60 @@ func (m *ResetRequestMutation) ResetSecondApprover() {
 	m.clearedsecond_approver = false
 }
 
+// AddApprovalIDs adds the "approvals" edge to the ResetApproval entity by ids.
+func (m *ResetRequestMutation) AddApprovalIDs(ids ...int) {
+	if m.approvals == nil {
+		m.approvals = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.approvals[ids[i]] = struct{}{}
+	}
+}
+
+// ClearApprovals clears the "approvals" edge to the ResetApproval entity.
+func (m *ResetRequestMutation) ClearApprovals() {
+	m.clearedapprovals = true
+}
+
+// ApprovalsCleared reports if the "approvals" edge to the ResetApproval entity was cleared.
+func (m *ResetRequestMutation) ApprovalsCleared() bool {
+	return m.clearedapprovals
+}
+
+// RemoveApprovalIDs removes the "approvals" edge to the ResetApproval entity by IDs.
+func (m *ResetRequestMutation) RemoveApprovalIDs(ids ...int) {
+	if m.removedapprovals == nil {
+		m.removedapprovals = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.approvals, ids[i])
+		m.removedapprovals[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedApprovals returns the removed IDs of the "approvals" edge to the ResetApproval entity.
+func (m *ResetRequestMutation) RemovedApprovalsIDs() (ids []int) {
+	for id := range m.removedapprovals {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ApprovalsIDs returns the "approvals" edge IDs in the mutation.
+func (m *ResetRequestMutation) ApprovalsIDs() (ids []int) {
+	for id := range m.approvals {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetApprovals resets all changes to the "approvals" edge.
+func (m *ResetRequestMutation) ResetApprovals() {
+	m.approvals = nil
+	m.clearedapprovals = false
+	m.removedapprovals = nil
+}
+
 // Where appends a list predicates to the ResetRequestMutation builder.
 func (m *ResetRequestMutation) Where(ps ...predicate.ResetRequest) {
 	m.predicates = append(m.predicates, ps...)
@@ -21571,7 +23470,7 @@ func (m *ResetRequestMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ResetRequestMutation) AddedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m._case != nil {
 		edges = append(edges, resetrequest.EdgeCase)
 	}
@@ -21583,6 +23482,9 @@ func (m *ResetRequestMutation) AddedEdges() []string {
 	}
 	if m.second_approver != nil {
 		edges = append(edges, resetrequest.EdgeSecondApprover)
+	}
+	if m.approvals != nil {
+		edges = append(edges, resetrequest.EdgeApprovals)
 	}
 	return edges
 }
@@ -21607,25 +23509,42 @@ func (m *ResetRequestMutation) AddedIDs(name string) []ent.Value {
 		if id := m.second_approver; id != nil {
 			return []ent.Value{*id}
 		}
+	case resetrequest.EdgeApprovals:
+		ids := make([]ent.Value, 0, len(m.approvals))
+		for id := range m.approvals {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ResetRequestMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
+	if m.removedapprovals != nil {
+		edges = append(edges, resetrequest.EdgeApprovals)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *ResetRequestMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case resetrequest.EdgeApprovals:
+		ids := make([]ent.Value, 0, len(m.removedapprovals))
+		for id := range m.removedapprovals {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ResetRequestMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.cleared_case {
 		edges = append(edges, resetrequest.EdgeCase)
 	}
@@ -21637,6 +23556,9 @@ func (m *ResetRequestMutation) ClearedEdges() []string {
 	}
 	if m.clearedsecond_approver {
 		edges = append(edges, resetrequest.EdgeSecondApprover)
+	}
+	if m.clearedapprovals {
+		edges = append(edges, resetrequest.EdgeApprovals)
 	}
 	return edges
 }
@@ -21653,6 +23575,8 @@ func (m *ResetRequestMutation) EdgeCleared(name string) bool {
 		return m.clearedapproved_by
 	case resetrequest.EdgeSecondApprover:
 		return m.clearedsecond_approver
+	case resetrequest.EdgeApprovals:
+		return m.clearedapprovals
 	}
 	return false
 }
@@ -21692,6 +23616,9 @@ func (m *ResetRequestMutation) ResetEdge(name string) error {
 		return nil
 	case resetrequest.EdgeSecondApprover:
 		m.ResetSecondApprover()
+		return nil
+	case resetrequest.EdgeApprovals:
+		m.ResetApprovals()
 		return nil
 	}
 	return fmt.Errorf("unknown ResetRequest edge %s", name)
@@ -23535,6 +25462,8 @@ type SupportCaseMutation struct {
 	first_response_due         *time.Time
 	resolution_due             *time.Time
 	first_responded_at         *time.Time
+	sla_due                    *time.Time
+	resolved_at                *time.Time
 	last_activity_at           *time.Time
 	clearedFields              map[string]struct{}
 	account                    *int
@@ -23573,6 +25502,14 @@ type SupportCaseMutation struct {
 	repo_challenges            map[int]struct{}
 	removedrepo_challenges     map[int]struct{}
 	clearedrepo_challenges     bool
+	reset_approvals            map[int]struct{}
+	removedreset_approvals     map[int]struct{}
+	clearedreset_approvals     bool
+	presence                   map[int]struct{}
+	removedpresence            map[int]struct{}
+	clearedpresence            bool
+	search                     *int
+	clearedsearch              bool
 	done                       bool
 	oldValue                   func(context.Context) (*SupportCase, error)
 	predicates                 []predicate.SupportCase
@@ -24535,6 +26472,104 @@ func (m *SupportCaseMutation) ResetFirstRespondedAt() {
 	delete(m.clearedFields, supportcase.FieldFirstRespondedAt)
 }
 
+// SetSLADue sets the "sla_due" field.
+func (m *SupportCaseMutation) SetSLADue(t time.Time) {
+	m.sla_due = &t
+}
+
+// SLADue returns the value of the "sla_due" field in the mutation.
+func (m *SupportCaseMutation) SLADue() (r time.Time, exists bool) {
+	v := m.sla_due
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSLADue returns the old "sla_due" field's value of the SupportCase entity.
+// If the SupportCase object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportCaseMutation) OldSLADue(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSLADue is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSLADue requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSLADue: %w", err)
+	}
+	return oldValue.SLADue, nil
+}
+
+// ClearSLADue clears the value of the "sla_due" field.
+func (m *SupportCaseMutation) ClearSLADue() {
+	m.sla_due = nil
+	m.clearedFields[supportcase.FieldSLADue] = struct{}{}
+}
+
+// SLADueCleared returns if the "sla_due" field was cleared in this mutation.
+func (m *SupportCaseMutation) SLADueCleared() bool {
+	_, ok := m.clearedFields[supportcase.FieldSLADue]
+	return ok
+}
+
+// ResetSLADue resets all changes to the "sla_due" field.
+func (m *SupportCaseMutation) ResetSLADue() {
+	m.sla_due = nil
+	delete(m.clearedFields, supportcase.FieldSLADue)
+}
+
+// SetResolvedAt sets the "resolved_at" field.
+func (m *SupportCaseMutation) SetResolvedAt(t time.Time) {
+	m.resolved_at = &t
+}
+
+// ResolvedAt returns the value of the "resolved_at" field in the mutation.
+func (m *SupportCaseMutation) ResolvedAt() (r time.Time, exists bool) {
+	v := m.resolved_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResolvedAt returns the old "resolved_at" field's value of the SupportCase entity.
+// If the SupportCase object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportCaseMutation) OldResolvedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResolvedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResolvedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResolvedAt: %w", err)
+	}
+	return oldValue.ResolvedAt, nil
+}
+
+// ClearResolvedAt clears the value of the "resolved_at" field.
+func (m *SupportCaseMutation) ClearResolvedAt() {
+	m.resolved_at = nil
+	m.clearedFields[supportcase.FieldResolvedAt] = struct{}{}
+}
+
+// ResolvedAtCleared returns if the "resolved_at" field was cleared in this mutation.
+func (m *SupportCaseMutation) ResolvedAtCleared() bool {
+	_, ok := m.clearedFields[supportcase.FieldResolvedAt]
+	return ok
+}
+
+// ResetResolvedAt resets all changes to the "resolved_at" field.
+func (m *SupportCaseMutation) ResetResolvedAt() {
+	m.resolved_at = nil
+	delete(m.clearedFields, supportcase.FieldResolvedAt)
+}
+
 // SetLastActivityAt sets the "last_activity_at" field.
 func (m *SupportCaseMutation) SetLastActivityAt(t time.Time) {
 	m.last_activity_at = &t
@@ -25241,6 +27276,153 @@ func (m *SupportCaseMutation) ResetRepoChallenges() {
 	m.removedrepo_challenges = nil
 }
 
+// AddResetApprovalIDs adds the "reset_approvals" edge to the ResetApproval entity by ids.
+func (m *SupportCaseMutation) AddResetApprovalIDs(ids ...int) {
+	if m.reset_approvals == nil {
+		m.reset_approvals = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.reset_approvals[ids[i]] = struct{}{}
+	}
+}
+
+// ClearResetApprovals clears the "reset_approvals" edge to the ResetApproval entity.
+func (m *SupportCaseMutation) ClearResetApprovals() {
+	m.clearedreset_approvals = true
+}
+
+// ResetApprovalsCleared reports if the "reset_approvals" edge to the ResetApproval entity was cleared.
+func (m *SupportCaseMutation) ResetApprovalsCleared() bool {
+	return m.clearedreset_approvals
+}
+
+// RemoveResetApprovalIDs removes the "reset_approvals" edge to the ResetApproval entity by IDs.
+func (m *SupportCaseMutation) RemoveResetApprovalIDs(ids ...int) {
+	if m.removedreset_approvals == nil {
+		m.removedreset_approvals = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.reset_approvals, ids[i])
+		m.removedreset_approvals[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedResetApprovals returns the removed IDs of the "reset_approvals" edge to the ResetApproval entity.
+func (m *SupportCaseMutation) RemovedResetApprovalsIDs() (ids []int) {
+	for id := range m.removedreset_approvals {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetApprovalsIDs returns the "reset_approvals" edge IDs in the mutation.
+func (m *SupportCaseMutation) ResetApprovalsIDs() (ids []int) {
+	for id := range m.reset_approvals {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetResetApprovals resets all changes to the "reset_approvals" edge.
+func (m *SupportCaseMutation) ResetResetApprovals() {
+	m.reset_approvals = nil
+	m.clearedreset_approvals = false
+	m.removedreset_approvals = nil
+}
+
+// AddPresenceIDs adds the "presence" edge to the CasePresence entity by ids.
+func (m *SupportCaseMutation) AddPresenceIDs(ids ...int) {
+	if m.presence == nil {
+		m.presence = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.presence[ids[i]] = struct{}{}
+	}
+}
+
+// ClearPresence clears the "presence" edge to the CasePresence entity.
+func (m *SupportCaseMutation) ClearPresence() {
+	m.clearedpresence = true
+}
+
+// PresenceCleared reports if the "presence" edge to the CasePresence entity was cleared.
+func (m *SupportCaseMutation) PresenceCleared() bool {
+	return m.clearedpresence
+}
+
+// RemovePresenceIDs removes the "presence" edge to the CasePresence entity by IDs.
+func (m *SupportCaseMutation) RemovePresenceIDs(ids ...int) {
+	if m.removedpresence == nil {
+		m.removedpresence = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.presence, ids[i])
+		m.removedpresence[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedPresence returns the removed IDs of the "presence" edge to the CasePresence entity.
+func (m *SupportCaseMutation) RemovedPresenceIDs() (ids []int) {
+	for id := range m.removedpresence {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// PresenceIDs returns the "presence" edge IDs in the mutation.
+func (m *SupportCaseMutation) PresenceIDs() (ids []int) {
+	for id := range m.presence {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetPresence resets all changes to the "presence" edge.
+func (m *SupportCaseMutation) ResetPresence() {
+	m.presence = nil
+	m.clearedpresence = false
+	m.removedpresence = nil
+}
+
+// SetSearchID sets the "search" edge to the CaseSearch entity by id.
+func (m *SupportCaseMutation) SetSearchID(id int) {
+	m.search = &id
+}
+
+// ClearSearch clears the "search" edge to the CaseSearch entity.
+func (m *SupportCaseMutation) ClearSearch() {
+	m.clearedsearch = true
+}
+
+// SearchCleared reports if the "search" edge to the CaseSearch entity was cleared.
+func (m *SupportCaseMutation) SearchCleared() bool {
+	return m.clearedsearch
+}
+
+// SearchID returns the "search" edge ID in the mutation.
+func (m *SupportCaseMutation) SearchID() (id int, exists bool) {
+	if m.search != nil {
+		return *m.search, true
+	}
+	return
+}
+
+// SearchIDs returns the "search" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// SearchID instead. It exists only for internal usage by the builders.
+func (m *SupportCaseMutation) SearchIDs() (ids []int) {
+	if id := m.search; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetSearch resets all changes to the "search" edge.
+func (m *SupportCaseMutation) ResetSearch() {
+	m.search = nil
+	m.clearedsearch = false
+}
+
 // Where appends a list predicates to the SupportCaseMutation builder.
 func (m *SupportCaseMutation) Where(ps ...predicate.SupportCase) {
 	m.predicates = append(m.predicates, ps...)
@@ -25275,7 +27457,7 @@ func (m *SupportCaseMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SupportCaseMutation) Fields() []string {
-	fields := make([]string, 0, 22)
+	fields := make([]string, 0, 24)
 	if m.created_at != nil {
 		fields = append(fields, supportcase.FieldCreatedAt)
 	}
@@ -25336,6 +27518,12 @@ func (m *SupportCaseMutation) Fields() []string {
 	if m.first_responded_at != nil {
 		fields = append(fields, supportcase.FieldFirstRespondedAt)
 	}
+	if m.sla_due != nil {
+		fields = append(fields, supportcase.FieldSLADue)
+	}
+	if m.resolved_at != nil {
+		fields = append(fields, supportcase.FieldResolvedAt)
+	}
 	if m.last_activity_at != nil {
 		fields = append(fields, supportcase.FieldLastActivityAt)
 	}
@@ -25390,6 +27578,10 @@ func (m *SupportCaseMutation) Field(name string) (ent.Value, bool) {
 		return m.ResolutionDue()
 	case supportcase.FieldFirstRespondedAt:
 		return m.FirstRespondedAt()
+	case supportcase.FieldSLADue:
+		return m.SLADue()
+	case supportcase.FieldResolvedAt:
+		return m.ResolvedAt()
 	case supportcase.FieldLastActivityAt:
 		return m.LastActivityAt()
 	case supportcase.FieldMergedIntoID:
@@ -25443,6 +27635,10 @@ func (m *SupportCaseMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldResolutionDue(ctx)
 	case supportcase.FieldFirstRespondedAt:
 		return m.OldFirstRespondedAt(ctx)
+	case supportcase.FieldSLADue:
+		return m.OldSLADue(ctx)
+	case supportcase.FieldResolvedAt:
+		return m.OldResolvedAt(ctx)
 	case supportcase.FieldLastActivityAt:
 		return m.OldLastActivityAt(ctx)
 	case supportcase.FieldMergedIntoID:
@@ -25596,6 +27792,20 @@ func (m *SupportCaseMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetFirstRespondedAt(v)
 		return nil
+	case supportcase.FieldSLADue:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSLADue(v)
+		return nil
+	case supportcase.FieldResolvedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResolvedAt(v)
+		return nil
 	case supportcase.FieldLastActivityAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -25679,6 +27889,12 @@ func (m *SupportCaseMutation) ClearedFields() []string {
 	if m.FieldCleared(supportcase.FieldFirstRespondedAt) {
 		fields = append(fields, supportcase.FieldFirstRespondedAt)
 	}
+	if m.FieldCleared(supportcase.FieldSLADue) {
+		fields = append(fields, supportcase.FieldSLADue)
+	}
+	if m.FieldCleared(supportcase.FieldResolvedAt) {
+		fields = append(fields, supportcase.FieldResolvedAt)
+	}
 	if m.FieldCleared(supportcase.FieldMergedIntoID) {
 		fields = append(fields, supportcase.FieldMergedIntoID)
 	}
@@ -25719,6 +27935,12 @@ func (m *SupportCaseMutation) ClearField(name string) error {
 		return nil
 	case supportcase.FieldFirstRespondedAt:
 		m.ClearFirstRespondedAt()
+		return nil
+	case supportcase.FieldSLADue:
+		m.ClearSLADue()
+		return nil
+	case supportcase.FieldResolvedAt:
+		m.ClearResolvedAt()
 		return nil
 	case supportcase.FieldMergedIntoID:
 		m.ClearMergedIntoID()
@@ -25791,6 +28013,12 @@ func (m *SupportCaseMutation) ResetField(name string) error {
 	case supportcase.FieldFirstRespondedAt:
 		m.ResetFirstRespondedAt()
 		return nil
+	case supportcase.FieldSLADue:
+		m.ResetSLADue()
+		return nil
+	case supportcase.FieldResolvedAt:
+		m.ResetResolvedAt()
+		return nil
 	case supportcase.FieldLastActivityAt:
 		m.ResetLastActivityAt()
 		return nil
@@ -25803,7 +28031,7 @@ func (m *SupportCaseMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *SupportCaseMutation) AddedEdges() []string {
-	edges := make([]string, 0, 13)
+	edges := make([]string, 0, 16)
 	if m.account != nil {
 		edges = append(edges, supportcase.EdgeAccount)
 	}
@@ -25842,6 +28070,15 @@ func (m *SupportCaseMutation) AddedEdges() []string {
 	}
 	if m.repo_challenges != nil {
 		edges = append(edges, supportcase.EdgeRepoChallenges)
+	}
+	if m.reset_approvals != nil {
+		edges = append(edges, supportcase.EdgeResetApprovals)
+	}
+	if m.presence != nil {
+		edges = append(edges, supportcase.EdgePresence)
+	}
+	if m.search != nil {
+		edges = append(edges, supportcase.EdgeSearch)
 	}
 	return edges
 }
@@ -25922,13 +28159,29 @@ func (m *SupportCaseMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case supportcase.EdgeResetApprovals:
+		ids := make([]ent.Value, 0, len(m.reset_approvals))
+		for id := range m.reset_approvals {
+			ids = append(ids, id)
+		}
+		return ids
+	case supportcase.EdgePresence:
+		ids := make([]ent.Value, 0, len(m.presence))
+		for id := range m.presence {
+			ids = append(ids, id)
+		}
+		return ids
+	case supportcase.EdgeSearch:
+		if id := m.search; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *SupportCaseMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 13)
+	edges := make([]string, 0, 16)
 	if m.removedmerged_cases != nil {
 		edges = append(edges, supportcase.EdgeMergedCases)
 	}
@@ -25958,6 +28211,12 @@ func (m *SupportCaseMutation) RemovedEdges() []string {
 	}
 	if m.removedrepo_challenges != nil {
 		edges = append(edges, supportcase.EdgeRepoChallenges)
+	}
+	if m.removedreset_approvals != nil {
+		edges = append(edges, supportcase.EdgeResetApprovals)
+	}
+	if m.removedpresence != nil {
+		edges = append(edges, supportcase.EdgePresence)
 	}
 	return edges
 }
@@ -26026,13 +28285,25 @@ func (m *SupportCaseMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case supportcase.EdgeResetApprovals:
+		ids := make([]ent.Value, 0, len(m.removedreset_approvals))
+		for id := range m.removedreset_approvals {
+			ids = append(ids, id)
+		}
+		return ids
+	case supportcase.EdgePresence:
+		ids := make([]ent.Value, 0, len(m.removedpresence))
+		for id := range m.removedpresence {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *SupportCaseMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 13)
+	edges := make([]string, 0, 16)
 	if m.clearedaccount {
 		edges = append(edges, supportcase.EdgeAccount)
 	}
@@ -26072,6 +28343,15 @@ func (m *SupportCaseMutation) ClearedEdges() []string {
 	if m.clearedrepo_challenges {
 		edges = append(edges, supportcase.EdgeRepoChallenges)
 	}
+	if m.clearedreset_approvals {
+		edges = append(edges, supportcase.EdgeResetApprovals)
+	}
+	if m.clearedpresence {
+		edges = append(edges, supportcase.EdgePresence)
+	}
+	if m.clearedsearch {
+		edges = append(edges, supportcase.EdgeSearch)
+	}
 	return edges
 }
 
@@ -26105,6 +28385,12 @@ func (m *SupportCaseMutation) EdgeCleared(name string) bool {
 		return m.clearedreset_requests
 	case supportcase.EdgeRepoChallenges:
 		return m.clearedrepo_challenges
+	case supportcase.EdgeResetApprovals:
+		return m.clearedreset_approvals
+	case supportcase.EdgePresence:
+		return m.clearedpresence
+	case supportcase.EdgeSearch:
+		return m.clearedsearch
 	}
 	return false
 }
@@ -26121,6 +28407,9 @@ func (m *SupportCaseMutation) ClearEdge(name string) error {
 		return nil
 	case supportcase.EdgeMergedInto:
 		m.ClearMergedInto()
+		return nil
+	case supportcase.EdgeSearch:
+		m.ClearSearch()
 		return nil
 	}
 	return fmt.Errorf("unknown SupportCase unique edge %s", name)
@@ -26168,6 +28457,15 @@ func (m *SupportCaseMutation) ResetEdge(name string) error {
 		return nil
 	case supportcase.EdgeRepoChallenges:
 		m.ResetRepoChallenges()
+		return nil
+	case supportcase.EdgeResetApprovals:
+		m.ResetResetApprovals()
+		return nil
+	case supportcase.EdgePresence:
+		m.ResetPresence()
+		return nil
+	case supportcase.EdgeSearch:
+		m.ResetSearch()
 		return nil
 	}
 	return fmt.Errorf("unknown SupportCase edge %s", name)
@@ -27724,6 +30022,12 @@ type UserMutation struct {
 	second_approved_resets          map[int]struct{}
 	removedsecond_approved_resets   map[int]struct{}
 	clearedsecond_approved_resets   bool
+	reset_approvals                 map[int]struct{}
+	removedreset_approvals          map[int]struct{}
+	clearedreset_approvals          bool
+	case_presence                   map[int]struct{}
+	removedcase_presence            map[int]struct{}
+	clearedcase_presence            bool
 	audit_events                    map[int]struct{}
 	removedaudit_events             map[int]struct{}
 	clearedaudit_events             bool
@@ -29438,6 +31742,114 @@ func (m *UserMutation) ResetSecondApprovedResets() {
 	m.removedsecond_approved_resets = nil
 }
 
+// AddResetApprovalIDs adds the "reset_approvals" edge to the ResetApproval entity by ids.
+func (m *UserMutation) AddResetApprovalIDs(ids ...int) {
+	if m.reset_approvals == nil {
+		m.reset_approvals = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.reset_approvals[ids[i]] = struct{}{}
+	}
+}
+
+// ClearResetApprovals clears the "reset_approvals" edge to the ResetApproval entity.
+func (m *UserMutation) ClearResetApprovals() {
+	m.clearedreset_approvals = true
+}
+
+// ResetApprovalsCleared reports if the "reset_approvals" edge to the ResetApproval entity was cleared.
+func (m *UserMutation) ResetApprovalsCleared() bool {
+	return m.clearedreset_approvals
+}
+
+// RemoveResetApprovalIDs removes the "reset_approvals" edge to the ResetApproval entity by IDs.
+func (m *UserMutation) RemoveResetApprovalIDs(ids ...int) {
+	if m.removedreset_approvals == nil {
+		m.removedreset_approvals = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.reset_approvals, ids[i])
+		m.removedreset_approvals[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedResetApprovals returns the removed IDs of the "reset_approvals" edge to the ResetApproval entity.
+func (m *UserMutation) RemovedResetApprovalsIDs() (ids []int) {
+	for id := range m.removedreset_approvals {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetApprovalsIDs returns the "reset_approvals" edge IDs in the mutation.
+func (m *UserMutation) ResetApprovalsIDs() (ids []int) {
+	for id := range m.reset_approvals {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetResetApprovals resets all changes to the "reset_approvals" edge.
+func (m *UserMutation) ResetResetApprovals() {
+	m.reset_approvals = nil
+	m.clearedreset_approvals = false
+	m.removedreset_approvals = nil
+}
+
+// AddCasePresenceIDs adds the "case_presence" edge to the CasePresence entity by ids.
+func (m *UserMutation) AddCasePresenceIDs(ids ...int) {
+	if m.case_presence == nil {
+		m.case_presence = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.case_presence[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCasePresence clears the "case_presence" edge to the CasePresence entity.
+func (m *UserMutation) ClearCasePresence() {
+	m.clearedcase_presence = true
+}
+
+// CasePresenceCleared reports if the "case_presence" edge to the CasePresence entity was cleared.
+func (m *UserMutation) CasePresenceCleared() bool {
+	return m.clearedcase_presence
+}
+
+// RemoveCasePresenceIDs removes the "case_presence" edge to the CasePresence entity by IDs.
+func (m *UserMutation) RemoveCasePresenceIDs(ids ...int) {
+	if m.removedcase_presence == nil {
+		m.removedcase_presence = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.case_presence, ids[i])
+		m.removedcase_presence[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCasePresence returns the removed IDs of the "case_presence" edge to the CasePresence entity.
+func (m *UserMutation) RemovedCasePresenceIDs() (ids []int) {
+	for id := range m.removedcase_presence {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CasePresenceIDs returns the "case_presence" edge IDs in the mutation.
+func (m *UserMutation) CasePresenceIDs() (ids []int) {
+	for id := range m.case_presence {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCasePresence resets all changes to the "case_presence" edge.
+func (m *UserMutation) ResetCasePresence() {
+	m.case_presence = nil
+	m.clearedcase_presence = false
+	m.removedcase_presence = nil
+}
+
 // AddAuditEventIDs adds the "audit_events" edge to the AuditEvent entity by ids.
 func (m *UserMutation) AddAuditEventIDs(ids ...int) {
 	if m.audit_events == nil {
@@ -29816,7 +32228,7 @@ func (m *UserMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 23)
+	edges := make([]string, 0, 25)
 	if m.emails != nil {
 		edges = append(edges, user.EdgeEmails)
 	}
@@ -29882,6 +32294,12 @@ func (m *UserMutation) AddedEdges() []string {
 	}
 	if m.second_approved_resets != nil {
 		edges = append(edges, user.EdgeSecondApprovedResets)
+	}
+	if m.reset_approvals != nil {
+		edges = append(edges, user.EdgeResetApprovals)
+	}
+	if m.case_presence != nil {
+		edges = append(edges, user.EdgeCasePresence)
 	}
 	if m.audit_events != nil {
 		edges = append(edges, user.EdgeAuditEvents)
@@ -30023,6 +32441,18 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeResetApprovals:
+		ids := make([]ent.Value, 0, len(m.reset_approvals))
+		for id := range m.reset_approvals {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeCasePresence:
+		ids := make([]ent.Value, 0, len(m.case_presence))
+		for id := range m.case_presence {
+			ids = append(ids, id)
+		}
+		return ids
 	case user.EdgeAuditEvents:
 		ids := make([]ent.Value, 0, len(m.audit_events))
 		for id := range m.audit_events {
@@ -30035,7 +32465,7 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 23)
+	edges := make([]string, 0, 25)
 	if m.removedemails != nil {
 		edges = append(edges, user.EdgeEmails)
 	}
@@ -30098,6 +32528,12 @@ func (m *UserMutation) RemovedEdges() []string {
 	}
 	if m.removedsecond_approved_resets != nil {
 		edges = append(edges, user.EdgeSecondApprovedResets)
+	}
+	if m.removedreset_approvals != nil {
+		edges = append(edges, user.EdgeResetApprovals)
+	}
+	if m.removedcase_presence != nil {
+		edges = append(edges, user.EdgeCasePresence)
 	}
 	if m.removedaudit_events != nil {
 		edges = append(edges, user.EdgeAuditEvents)
@@ -30235,6 +32671,18 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeResetApprovals:
+		ids := make([]ent.Value, 0, len(m.removedreset_approvals))
+		for id := range m.removedreset_approvals {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeCasePresence:
+		ids := make([]ent.Value, 0, len(m.removedcase_presence))
+		for id := range m.removedcase_presence {
+			ids = append(ids, id)
+		}
+		return ids
 	case user.EdgeAuditEvents:
 		ids := make([]ent.Value, 0, len(m.removedaudit_events))
 		for id := range m.removedaudit_events {
@@ -30247,7 +32695,7 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 23)
+	edges := make([]string, 0, 25)
 	if m.clearedemails {
 		edges = append(edges, user.EdgeEmails)
 	}
@@ -30314,6 +32762,12 @@ func (m *UserMutation) ClearedEdges() []string {
 	if m.clearedsecond_approved_resets {
 		edges = append(edges, user.EdgeSecondApprovedResets)
 	}
+	if m.clearedreset_approvals {
+		edges = append(edges, user.EdgeResetApprovals)
+	}
+	if m.clearedcase_presence {
+		edges = append(edges, user.EdgeCasePresence)
+	}
 	if m.clearedaudit_events {
 		edges = append(edges, user.EdgeAuditEvents)
 	}
@@ -30368,6 +32822,10 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedapproved_resets
 	case user.EdgeSecondApprovedResets:
 		return m.clearedsecond_approved_resets
+	case user.EdgeResetApprovals:
+		return m.clearedreset_approvals
+	case user.EdgeCasePresence:
+		return m.clearedcase_presence
 	case user.EdgeAuditEvents:
 		return m.clearedaudit_events
 	}
@@ -30454,6 +32912,12 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	case user.EdgeSecondApprovedResets:
 		m.ResetSecondApprovedResets()
+		return nil
+	case user.EdgeResetApprovals:
+		m.ResetResetApprovals()
+		return nil
+	case user.EdgeCasePresence:
+		m.ResetCasePresence()
 		return nil
 	case user.EdgeAuditEvents:
 		m.ResetAuditEvents()

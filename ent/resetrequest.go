@@ -59,9 +59,11 @@ type ResetRequestEdges struct {
 	ApprovedBy *User `json:"approved_by,omitempty"`
 	// SecondApprover holds the value of the second_approver edge.
 	SecondApprover *User `json:"second_approver,omitempty"`
+	// Approvals holds the value of the approvals edge.
+	Approvals []*ResetApproval `json:"approvals,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [5]bool
 }
 
 // CaseOrErr returns the Case value or an error if the edge
@@ -106,6 +108,15 @@ func (e ResetRequestEdges) SecondApproverOrErr() (*User, error) {
 		return nil, &NotFoundError{label: user.Label}
 	}
 	return nil, &NotLoadedError{edge: "second_approver"}
+}
+
+// ApprovalsOrErr returns the Approvals value or an error if the edge
+// was not loaded in eager-loading.
+func (e ResetRequestEdges) ApprovalsOrErr() ([]*ResetApproval, error) {
+	if e.loadedTypes[4] {
+		return e.Approvals, nil
+	}
+	return nil, &NotLoadedError{edge: "approvals"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -249,6 +260,11 @@ func (_m *ResetRequest) QueryApprovedBy() *UserQuery {
 // QuerySecondApprover queries the "second_approver" edge of the ResetRequest entity.
 func (_m *ResetRequest) QuerySecondApprover() *UserQuery {
 	return NewResetRequestClient(_m.config).QuerySecondApprover(_m)
+}
+
+// QueryApprovals queries the "approvals" edge of the ResetRequest entity.
+func (_m *ResetRequest) QueryApprovals() *ResetApprovalQuery {
+	return NewResetRequestClient(_m.config).QueryApprovals(_m)
 }
 
 // Update returns a builder for updating this ResetRequest.

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/recoverydesk/recoverydesk/ent/resetapproval"
 	"github.com/recoverydesk/recoverydesk/ent/resetrequest"
 	"github.com/recoverydesk/recoverydesk/ent/supportcase"
 	"github.com/recoverydesk/recoverydesk/ent/user"
@@ -162,6 +163,21 @@ func (_c *ResetRequestCreate) SetApprovedBy(v *User) *ResetRequestCreate {
 // SetSecondApprover sets the "second_approver" edge to the User entity.
 func (_c *ResetRequestCreate) SetSecondApprover(v *User) *ResetRequestCreate {
 	return _c.SetSecondApproverID(v.ID)
+}
+
+// AddApprovalIDs adds the "approvals" edge to the ResetApproval entity by IDs.
+func (_c *ResetRequestCreate) AddApprovalIDs(ids ...int) *ResetRequestCreate {
+	_c.mutation.AddApprovalIDs(ids...)
+	return _c
+}
+
+// AddApprovals adds the "approvals" edges to the ResetApproval entity.
+func (_c *ResetRequestCreate) AddApprovals(v ...*ResetApproval) *ResetRequestCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddApprovalIDs(ids...)
 }
 
 // Mutation returns the ResetRequestMutation object of the builder.
@@ -381,6 +397,22 @@ func (_c *ResetRequestCreate) createSpec() (*ResetRequest, *sqlgraph.CreateSpec)
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.SecondApproverID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ApprovalsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   resetrequest.ApprovalsTable,
+			Columns: []string{resetrequest.ApprovalsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(resetapproval.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"math"
 
@@ -13,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/recoverydesk/recoverydesk/ent/predicate"
+	"github.com/recoverydesk/recoverydesk/ent/resetapproval"
 	"github.com/recoverydesk/recoverydesk/ent/resetrequest"
 	"github.com/recoverydesk/recoverydesk/ent/supportcase"
 	"github.com/recoverydesk/recoverydesk/ent/user"
@@ -29,6 +31,7 @@ type ResetRequestQuery struct {
 	withUser           *UserQuery
 	withApprovedBy     *UserQuery
 	withSecondApprover *UserQuery
+	withApprovals      *ResetApprovalQuery
 	modifiers          []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -147,6 +150,28 @@ func (_q *ResetRequestQuery) QuerySecondApprover() *UserQuery {
 			sqlgraph.From(resetrequest.Table, resetrequest.FieldID, selector),
 			sqlgraph.To(user.Table, user.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, resetrequest.SecondApproverTable, resetrequest.SecondApproverColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryApprovals chains the current query on the "approvals" edge.
+func (_q *ResetRequestQuery) QueryApprovals() *ResetApprovalQuery {
+	query := (&ResetApprovalClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(resetrequest.Table, resetrequest.FieldID, selector),
+			sqlgraph.To(resetapproval.Table, resetapproval.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, resetrequest.ApprovalsTable, resetrequest.ApprovalsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -350,6 +375,7 @@ func (_q *ResetRequestQuery) Clone() *ResetRequestQuery {
 		withUser:           _q.withUser.Clone(),
 		withApprovedBy:     _q.withApprovedBy.Clone(),
 		withSecondApprover: _q.withSecondApprover.Clone(),
+		withApprovals:      _q.withApprovals.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -398,6 +424,17 @@ func (_q *ResetRequestQuery) WithSecondApprover(opts ...func(*UserQuery)) *Reset
 		opt(query)
 	}
 	_q.withSecondApprover = query
+	return _q
+}
+
+// WithApprovals tells the query-builder to eager-load the nodes that are connected to
+// the "approvals" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ResetRequestQuery) WithApprovals(opts ...func(*ResetApprovalQuery)) *ResetRequestQuery {
+	query := (&ResetApprovalClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withApprovals = query
 	return _q
 }
 
@@ -479,11 +516,12 @@ func (_q *ResetRequestQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 	var (
 		nodes       = []*ResetRequest{}
 		_spec       = _q.querySpec()
-		loadedTypes = [4]bool{
+		loadedTypes = [5]bool{
 			_q.withCase != nil,
 			_q.withUser != nil,
 			_q.withApprovedBy != nil,
 			_q.withSecondApprover != nil,
+			_q.withApprovals != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -528,6 +566,13 @@ func (_q *ResetRequestQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 	if query := _q.withSecondApprover; query != nil {
 		if err := _q.loadSecondApprover(ctx, query, nodes, nil,
 			func(n *ResetRequest, e *User) { n.Edges.SecondApprover = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withApprovals; query != nil {
+		if err := _q.loadApprovals(ctx, query, nodes,
+			func(n *ResetRequest) { n.Edges.Approvals = []*ResetApproval{} },
+			func(n *ResetRequest, e *ResetApproval) { n.Edges.Approvals = append(n.Edges.Approvals, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -650,6 +695,39 @@ func (_q *ResetRequestQuery) loadSecondApprover(ctx context.Context, query *User
 		for i := range nodes {
 			assign(nodes[i], n)
 		}
+	}
+	return nil
+}
+func (_q *ResetRequestQuery) loadApprovals(ctx context.Context, query *ResetApprovalQuery, nodes []*ResetRequest, init func(*ResetRequest), assign func(*ResetRequest, *ResetApproval)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*ResetRequest)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(resetapproval.FieldResetRequestID)
+	}
+	query.Where(predicate.ResetApproval(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(resetrequest.ApprovalsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ResetRequestID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "reset_request_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "reset_request_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
 	}
 	return nil
 }

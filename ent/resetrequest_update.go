@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/recoverydesk/recoverydesk/ent/predicate"
+	"github.com/recoverydesk/recoverydesk/ent/resetapproval"
 	"github.com/recoverydesk/recoverydesk/ent/resetrequest"
 	"github.com/recoverydesk/recoverydesk/ent/user"
 )
@@ -143,6 +144,21 @@ func (_u *ResetRequestUpdate) SetSecondApprover(v *User) *ResetRequestUpdate {
 	return _u.SetSecondApproverID(v.ID)
 }
 
+// AddApprovalIDs adds the "approvals" edge to the ResetApproval entity by IDs.
+func (_u *ResetRequestUpdate) AddApprovalIDs(ids ...int) *ResetRequestUpdate {
+	_u.mutation.AddApprovalIDs(ids...)
+	return _u
+}
+
+// AddApprovals adds the "approvals" edges to the ResetApproval entity.
+func (_u *ResetRequestUpdate) AddApprovals(v ...*ResetApproval) *ResetRequestUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddApprovalIDs(ids...)
+}
+
 // Mutation returns the ResetRequestMutation object of the builder.
 func (_u *ResetRequestUpdate) Mutation() *ResetRequestMutation {
 	return _u.mutation
@@ -152,6 +168,27 @@ func (_u *ResetRequestUpdate) Mutation() *ResetRequestMutation {
 func (_u *ResetRequestUpdate) ClearSecondApprover() *ResetRequestUpdate {
 	_u.mutation.ClearSecondApprover()
 	return _u
+}
+
+// ClearApprovals clears all "approvals" edges to the ResetApproval entity.
+func (_u *ResetRequestUpdate) ClearApprovals() *ResetRequestUpdate {
+	_u.mutation.ClearApprovals()
+	return _u
+}
+
+// RemoveApprovalIDs removes the "approvals" edge to ResetApproval entities by IDs.
+func (_u *ResetRequestUpdate) RemoveApprovalIDs(ids ...int) *ResetRequestUpdate {
+	_u.mutation.RemoveApprovalIDs(ids...)
+	return _u
+}
+
+// RemoveApprovals removes "approvals" edges to ResetApproval entities.
+func (_u *ResetRequestUpdate) RemoveApprovals(v ...*ResetApproval) *ResetRequestUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveApprovalIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -264,6 +301,51 @@ func (_u *ResetRequestUpdate) sqlSave(ctx context.Context) (_node int, err error
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ApprovalsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   resetrequest.ApprovalsTable,
+			Columns: []string{resetrequest.ApprovalsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(resetapproval.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedApprovalsIDs(); len(nodes) > 0 && !_u.mutation.ApprovalsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   resetrequest.ApprovalsTable,
+			Columns: []string{resetrequest.ApprovalsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(resetapproval.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ApprovalsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   resetrequest.ApprovalsTable,
+			Columns: []string{resetrequest.ApprovalsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(resetapproval.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -406,6 +488,21 @@ func (_u *ResetRequestUpdateOne) SetSecondApprover(v *User) *ResetRequestUpdateO
 	return _u.SetSecondApproverID(v.ID)
 }
 
+// AddApprovalIDs adds the "approvals" edge to the ResetApproval entity by IDs.
+func (_u *ResetRequestUpdateOne) AddApprovalIDs(ids ...int) *ResetRequestUpdateOne {
+	_u.mutation.AddApprovalIDs(ids...)
+	return _u
+}
+
+// AddApprovals adds the "approvals" edges to the ResetApproval entity.
+func (_u *ResetRequestUpdateOne) AddApprovals(v ...*ResetApproval) *ResetRequestUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddApprovalIDs(ids...)
+}
+
 // Mutation returns the ResetRequestMutation object of the builder.
 func (_u *ResetRequestUpdateOne) Mutation() *ResetRequestMutation {
 	return _u.mutation
@@ -415,6 +512,27 @@ func (_u *ResetRequestUpdateOne) Mutation() *ResetRequestMutation {
 func (_u *ResetRequestUpdateOne) ClearSecondApprover() *ResetRequestUpdateOne {
 	_u.mutation.ClearSecondApprover()
 	return _u
+}
+
+// ClearApprovals clears all "approvals" edges to the ResetApproval entity.
+func (_u *ResetRequestUpdateOne) ClearApprovals() *ResetRequestUpdateOne {
+	_u.mutation.ClearApprovals()
+	return _u
+}
+
+// RemoveApprovalIDs removes the "approvals" edge to ResetApproval entities by IDs.
+func (_u *ResetRequestUpdateOne) RemoveApprovalIDs(ids ...int) *ResetRequestUpdateOne {
+	_u.mutation.RemoveApprovalIDs(ids...)
+	return _u
+}
+
+// RemoveApprovals removes "approvals" edges to ResetApproval entities.
+func (_u *ResetRequestUpdateOne) RemoveApprovals(v ...*ResetApproval) *ResetRequestUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveApprovalIDs(ids...)
 }
 
 // Where appends a list predicates to the ResetRequestUpdate builder.
@@ -557,6 +675,51 @@ func (_u *ResetRequestUpdateOne) sqlSave(ctx context.Context) (_node *ResetReque
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ApprovalsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   resetrequest.ApprovalsTable,
+			Columns: []string{resetrequest.ApprovalsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(resetapproval.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedApprovalsIDs(); len(nodes) > 0 && !_u.mutation.ApprovalsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   resetrequest.ApprovalsTable,
+			Columns: []string{resetrequest.ApprovalsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(resetapproval.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ApprovalsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   resetrequest.ApprovalsTable,
+			Columns: []string{resetrequest.ApprovalsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(resetapproval.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

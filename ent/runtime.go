@@ -13,6 +13,7 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/cannedreply"
 	"github.com/recoverydesk/recoverydesk/ent/caseevent"
 	"github.com/recoverydesk/recoverydesk/ent/caseparticipant"
+	"github.com/recoverydesk/recoverydesk/ent/casepresence"
 	"github.com/recoverydesk/recoverydesk/ent/emailaddress"
 	"github.com/recoverydesk/recoverydesk/ent/evidenceitem"
 	"github.com/recoverydesk/recoverydesk/ent/mailboxcheckpoint"
@@ -29,6 +30,7 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/release"
 	"github.com/recoverydesk/recoverydesk/ent/releasefile"
 	"github.com/recoverydesk/recoverydesk/ent/repochallenge"
+	"github.com/recoverydesk/recoverydesk/ent/resetapproval"
 	"github.com/recoverydesk/recoverydesk/ent/resetrequest"
 	"github.com/recoverydesk/recoverydesk/ent/schema"
 	"github.com/recoverydesk/recoverydesk/ent/securityevent"
@@ -226,6 +228,12 @@ func init() {
 	caseparticipantDescEmailNormalized := caseparticipantFields[1].Descriptor()
 	// caseparticipant.EmailNormalizedValidator is a validator for the "email_normalized" field. It is called by the builders before save.
 	caseparticipant.EmailNormalizedValidator = caseparticipantDescEmailNormalized.Validators[0].(func(string) error)
+	casepresenceFields := schema.CasePresence{}.Fields()
+	_ = casepresenceFields
+	// casepresenceDescSeenAt is the schema descriptor for seen_at field.
+	casepresenceDescSeenAt := casepresenceFields[2].Descriptor()
+	// casepresence.DefaultSeenAt holds the default value on creation for the seen_at field.
+	casepresence.DefaultSeenAt = casepresenceDescSeenAt.Default.(func() time.Time)
 	emailaddressMixin := schema.EmailAddress{}.Mixin()
 	emailaddressMixinFields0 := emailaddressMixin[0].Fields()
 	_ = emailaddressMixinFields0
@@ -702,6 +710,23 @@ func init() {
 	repochallengeDescCommit := repochallengeFields[11].Descriptor()
 	// repochallenge.DefaultCommit holds the default value on creation for the commit field.
 	repochallenge.DefaultCommit = repochallengeDescCommit.Default.(string)
+	resetapprovalMixin := schema.ResetApproval{}.Mixin()
+	resetapprovalMixinFields0 := resetapprovalMixin[0].Fields()
+	_ = resetapprovalMixinFields0
+	resetapprovalFields := schema.ResetApproval{}.Fields()
+	_ = resetapprovalFields
+	// resetapprovalDescCreatedAt is the schema descriptor for created_at field.
+	resetapprovalDescCreatedAt := resetapprovalMixinFields0[0].Descriptor()
+	// resetapproval.DefaultCreatedAt holds the default value on creation for the created_at field.
+	resetapproval.DefaultCreatedAt = resetapprovalDescCreatedAt.Default.(func() time.Time)
+	// resetapprovalDescReason is the schema descriptor for reason field.
+	resetapprovalDescReason := resetapprovalFields[2].Descriptor()
+	// resetapproval.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	resetapproval.ReasonValidator = resetapprovalDescReason.Validators[0].(func(string) error)
+	// resetapprovalDescRecommendation is the schema descriptor for recommendation field.
+	resetapprovalDescRecommendation := resetapprovalFields[3].Descriptor()
+	// resetapproval.DefaultRecommendation holds the default value on creation for the recommendation field.
+	resetapproval.DefaultRecommendation = resetapprovalDescRecommendation.Default.(string)
 	resetrequestMixin := schema.ResetRequest{}.Mixin()
 	resetrequestMixinFields0 := resetrequestMixin[0].Fields()
 	_ = resetrequestMixinFields0
@@ -817,7 +842,7 @@ func init() {
 	// supportcase.DefaultRisk holds the default value on creation for the risk field.
 	supportcase.DefaultRisk = supportcaseDescRisk.Default.(int)
 	// supportcaseDescLastActivityAt is the schema descriptor for last_activity_at field.
-	supportcaseDescLastActivityAt := supportcaseFields[18].Descriptor()
+	supportcaseDescLastActivityAt := supportcaseFields[20].Descriptor()
 	// supportcase.DefaultLastActivityAt holds the default value on creation for the last_activity_at field.
 	supportcase.DefaultLastActivityAt = supportcaseDescLastActivityAt.Default.(func() time.Time)
 	totpcredentialMixin := schema.TOTPCredential{}.Mixin()

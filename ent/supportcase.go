@@ -10,6 +10,7 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/recoverydesk/recoverydesk/ent/casesearch"
 	"github.com/recoverydesk/recoverydesk/ent/schema/types"
 	"github.com/recoverydesk/recoverydesk/ent/supportcase"
 	"github.com/recoverydesk/recoverydesk/ent/user"
@@ -60,6 +61,10 @@ type SupportCase struct {
 	ResolutionDue *time.Time `json:"resolution_due,omitempty"`
 	// FirstRespondedAt holds the value of the "first_responded_at" field.
 	FirstRespondedAt *time.Time `json:"first_responded_at,omitempty"`
+	// SLADue holds the value of the "sla_due" field.
+	SLADue *time.Time `json:"sla_due,omitempty"`
+	// ResolvedAt holds the value of the "resolved_at" field.
+	ResolvedAt *time.Time `json:"resolved_at,omitempty"`
 	// LastActivityAt holds the value of the "last_activity_at" field.
 	LastActivityAt time.Time `json:"last_activity_at,omitempty"`
 	// MergedIntoID holds the value of the "merged_into_id" field.
@@ -98,9 +103,15 @@ type SupportCaseEdges struct {
 	ResetRequests []*ResetRequest `json:"reset_requests,omitempty"`
 	// RepoChallenges holds the value of the repo_challenges edge.
 	RepoChallenges []*RepoChallenge `json:"repo_challenges,omitempty"`
+	// ResetApprovals holds the value of the reset_approvals edge.
+	ResetApprovals []*ResetApproval `json:"reset_approvals,omitempty"`
+	// Presence holds the value of the presence edge.
+	Presence []*CasePresence `json:"presence,omitempty"`
+	// Search holds the value of the search edge.
+	Search *CaseSearch `json:"search,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [13]bool
+	loadedTypes [16]bool
 }
 
 // AccountOrErr returns the Account value or an error if the edge
@@ -226,6 +237,35 @@ func (e SupportCaseEdges) RepoChallengesOrErr() ([]*RepoChallenge, error) {
 	return nil, &NotLoadedError{edge: "repo_challenges"}
 }
 
+// ResetApprovalsOrErr returns the ResetApprovals value or an error if the edge
+// was not loaded in eager-loading.
+func (e SupportCaseEdges) ResetApprovalsOrErr() ([]*ResetApproval, error) {
+	if e.loadedTypes[13] {
+		return e.ResetApprovals, nil
+	}
+	return nil, &NotLoadedError{edge: "reset_approvals"}
+}
+
+// PresenceOrErr returns the Presence value or an error if the edge
+// was not loaded in eager-loading.
+func (e SupportCaseEdges) PresenceOrErr() ([]*CasePresence, error) {
+	if e.loadedTypes[14] {
+		return e.Presence, nil
+	}
+	return nil, &NotLoadedError{edge: "presence"}
+}
+
+// SearchOrErr returns the Search value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e SupportCaseEdges) SearchOrErr() (*CaseSearch, error) {
+	if e.Search != nil {
+		return e.Search, nil
+	} else if e.loadedTypes[15] {
+		return nil, &NotFoundError{label: casesearch.Label}
+	}
+	return nil, &NotLoadedError{edge: "search"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*SupportCase) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -237,7 +277,7 @@ func (*SupportCase) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case supportcase.FieldReference, supportcase.FieldKind, supportcase.FieldStatus, supportcase.FieldSubject, supportcase.FieldRequesterName, supportcase.FieldRequesterEmail, supportcase.FieldRequesterEmailNormalized, supportcase.FieldClaimedUsername, supportcase.FieldRecommendation:
 			values[i] = new(sql.NullString)
-		case supportcase.FieldCreatedAt, supportcase.FieldUpdatedAt, supportcase.FieldFirstResponseDue, supportcase.FieldResolutionDue, supportcase.FieldFirstRespondedAt, supportcase.FieldLastActivityAt:
+		case supportcase.FieldCreatedAt, supportcase.FieldUpdatedAt, supportcase.FieldFirstResponseDue, supportcase.FieldResolutionDue, supportcase.FieldFirstRespondedAt, supportcase.FieldSLADue, supportcase.FieldResolvedAt, supportcase.FieldLastActivityAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -391,6 +431,20 @@ func (_m *SupportCase) assignValues(columns []string, values []any) error {
 				_m.FirstRespondedAt = new(time.Time)
 				*_m.FirstRespondedAt = value.Time
 			}
+		case supportcase.FieldSLADue:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field sla_due", values[i])
+			} else if value.Valid {
+				_m.SLADue = new(time.Time)
+				*_m.SLADue = value.Time
+			}
+		case supportcase.FieldResolvedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field resolved_at", values[i])
+			} else if value.Valid {
+				_m.ResolvedAt = new(time.Time)
+				*_m.ResolvedAt = value.Time
+			}
 		case supportcase.FieldLastActivityAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field last_activity_at", values[i])
@@ -480,6 +534,21 @@ func (_m *SupportCase) QueryResetRequests() *ResetRequestQuery {
 // QueryRepoChallenges queries the "repo_challenges" edge of the SupportCase entity.
 func (_m *SupportCase) QueryRepoChallenges() *RepoChallengeQuery {
 	return NewSupportCaseClient(_m.config).QueryRepoChallenges(_m)
+}
+
+// QueryResetApprovals queries the "reset_approvals" edge of the SupportCase entity.
+func (_m *SupportCase) QueryResetApprovals() *ResetApprovalQuery {
+	return NewSupportCaseClient(_m.config).QueryResetApprovals(_m)
+}
+
+// QueryPresence queries the "presence" edge of the SupportCase entity.
+func (_m *SupportCase) QueryPresence() *CasePresenceQuery {
+	return NewSupportCaseClient(_m.config).QueryPresence(_m)
+}
+
+// QuerySearch queries the "search" edge of the SupportCase entity.
+func (_m *SupportCase) QuerySearch() *CaseSearchQuery {
+	return NewSupportCaseClient(_m.config).QuerySearch(_m)
 }
 
 // Update returns a builder for updating this SupportCase.
@@ -575,6 +644,16 @@ func (_m *SupportCase) String() string {
 	builder.WriteString(", ")
 	if v := _m.FirstRespondedAt; v != nil {
 		builder.WriteString("first_responded_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.SLADue; v != nil {
+		builder.WriteString("sla_due=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.ResolvedAt; v != nil {
+		builder.WriteString("resolved_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteString(", ")

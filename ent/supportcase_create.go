@@ -15,10 +15,13 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/assessment"
 	"github.com/recoverydesk/recoverydesk/ent/caseevent"
 	"github.com/recoverydesk/recoverydesk/ent/caseparticipant"
+	"github.com/recoverydesk/recoverydesk/ent/casepresence"
+	"github.com/recoverydesk/recoverydesk/ent/casesearch"
 	"github.com/recoverydesk/recoverydesk/ent/evidenceitem"
 	"github.com/recoverydesk/recoverydesk/ent/message"
 	"github.com/recoverydesk/recoverydesk/ent/outboundmail"
 	"github.com/recoverydesk/recoverydesk/ent/repochallenge"
+	"github.com/recoverydesk/recoverydesk/ent/resetapproval"
 	"github.com/recoverydesk/recoverydesk/ent/resetrequest"
 	"github.com/recoverydesk/recoverydesk/ent/schema/types"
 	"github.com/recoverydesk/recoverydesk/ent/supportcase"
@@ -273,6 +276,34 @@ func (_c *SupportCaseCreate) SetNillableFirstRespondedAt(v *time.Time) *SupportC
 	return _c
 }
 
+// SetSLADue sets the "sla_due" field.
+func (_c *SupportCaseCreate) SetSLADue(v time.Time) *SupportCaseCreate {
+	_c.mutation.SetSLADue(v)
+	return _c
+}
+
+// SetNillableSLADue sets the "sla_due" field if the given value is not nil.
+func (_c *SupportCaseCreate) SetNillableSLADue(v *time.Time) *SupportCaseCreate {
+	if v != nil {
+		_c.SetSLADue(*v)
+	}
+	return _c
+}
+
+// SetResolvedAt sets the "resolved_at" field.
+func (_c *SupportCaseCreate) SetResolvedAt(v time.Time) *SupportCaseCreate {
+	_c.mutation.SetResolvedAt(v)
+	return _c
+}
+
+// SetNillableResolvedAt sets the "resolved_at" field if the given value is not nil.
+func (_c *SupportCaseCreate) SetNillableResolvedAt(v *time.Time) *SupportCaseCreate {
+	if v != nil {
+		_c.SetResolvedAt(*v)
+	}
+	return _c
+}
+
 // SetLastActivityAt sets the "last_activity_at" field.
 func (_c *SupportCaseCreate) SetLastActivityAt(v time.Time) *SupportCaseCreate {
 	_c.mutation.SetLastActivityAt(v)
@@ -464,6 +495,55 @@ func (_c *SupportCaseCreate) AddRepoChallenges(v ...*RepoChallenge) *SupportCase
 		ids[i] = v[i].ID
 	}
 	return _c.AddRepoChallengeIDs(ids...)
+}
+
+// AddResetApprovalIDs adds the "reset_approvals" edge to the ResetApproval entity by IDs.
+func (_c *SupportCaseCreate) AddResetApprovalIDs(ids ...int) *SupportCaseCreate {
+	_c.mutation.AddResetApprovalIDs(ids...)
+	return _c
+}
+
+// AddResetApprovals adds the "reset_approvals" edges to the ResetApproval entity.
+func (_c *SupportCaseCreate) AddResetApprovals(v ...*ResetApproval) *SupportCaseCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddResetApprovalIDs(ids...)
+}
+
+// AddPresenceIDs adds the "presence" edge to the CasePresence entity by IDs.
+func (_c *SupportCaseCreate) AddPresenceIDs(ids ...int) *SupportCaseCreate {
+	_c.mutation.AddPresenceIDs(ids...)
+	return _c
+}
+
+// AddPresence adds the "presence" edges to the CasePresence entity.
+func (_c *SupportCaseCreate) AddPresence(v ...*CasePresence) *SupportCaseCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddPresenceIDs(ids...)
+}
+
+// SetSearchID sets the "search" edge to the CaseSearch entity by ID.
+func (_c *SupportCaseCreate) SetSearchID(id int) *SupportCaseCreate {
+	_c.mutation.SetSearchID(id)
+	return _c
+}
+
+// SetNillableSearchID sets the "search" edge to the CaseSearch entity by ID if the given value is not nil.
+func (_c *SupportCaseCreate) SetNillableSearchID(id *int) *SupportCaseCreate {
+	if id != nil {
+		_c = _c.SetSearchID(*id)
+	}
+	return _c
+}
+
+// SetSearch sets the "search" edge to the CaseSearch entity.
+func (_c *SupportCaseCreate) SetSearch(v *CaseSearch) *SupportCaseCreate {
+	return _c.SetSearchID(v.ID)
 }
 
 // Mutation returns the SupportCaseMutation object of the builder.
@@ -703,6 +783,14 @@ func (_c *SupportCaseCreate) createSpec() (*SupportCase, *sqlgraph.CreateSpec) {
 		_spec.SetField(supportcase.FieldFirstRespondedAt, field.TypeTime, value)
 		_node.FirstRespondedAt = &value
 	}
+	if value, ok := _c.mutation.SLADue(); ok {
+		_spec.SetField(supportcase.FieldSLADue, field.TypeTime, value)
+		_node.SLADue = &value
+	}
+	if value, ok := _c.mutation.ResolvedAt(); ok {
+		_spec.SetField(supportcase.FieldResolvedAt, field.TypeTime, value)
+		_node.ResolvedAt = &value
+	}
 	if value, ok := _c.mutation.LastActivityAt(); ok {
 		_spec.SetField(supportcase.FieldLastActivityAt, field.TypeTime, value)
 		_node.LastActivityAt = value
@@ -911,6 +999,54 @@ func (_c *SupportCaseCreate) createSpec() (*SupportCase, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(repochallenge.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ResetApprovalsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   supportcase.ResetApprovalsTable,
+			Columns: []string{supportcase.ResetApprovalsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(resetapproval.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.PresenceIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   supportcase.PresenceTable,
+			Columns: []string{supportcase.PresenceColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(casepresence.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.SearchIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   supportcase.SearchTable,
+			Columns: []string{supportcase.SearchColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(casesearch.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -1237,6 +1373,42 @@ func (u *SupportCaseUpsert) UpdateFirstRespondedAt() *SupportCaseUpsert {
 // ClearFirstRespondedAt clears the value of the "first_responded_at" field.
 func (u *SupportCaseUpsert) ClearFirstRespondedAt() *SupportCaseUpsert {
 	u.SetNull(supportcase.FieldFirstRespondedAt)
+	return u
+}
+
+// SetSLADue sets the "sla_due" field.
+func (u *SupportCaseUpsert) SetSLADue(v time.Time) *SupportCaseUpsert {
+	u.Set(supportcase.FieldSLADue, v)
+	return u
+}
+
+// UpdateSLADue sets the "sla_due" field to the value that was provided on create.
+func (u *SupportCaseUpsert) UpdateSLADue() *SupportCaseUpsert {
+	u.SetExcluded(supportcase.FieldSLADue)
+	return u
+}
+
+// ClearSLADue clears the value of the "sla_due" field.
+func (u *SupportCaseUpsert) ClearSLADue() *SupportCaseUpsert {
+	u.SetNull(supportcase.FieldSLADue)
+	return u
+}
+
+// SetResolvedAt sets the "resolved_at" field.
+func (u *SupportCaseUpsert) SetResolvedAt(v time.Time) *SupportCaseUpsert {
+	u.Set(supportcase.FieldResolvedAt, v)
+	return u
+}
+
+// UpdateResolvedAt sets the "resolved_at" field to the value that was provided on create.
+func (u *SupportCaseUpsert) UpdateResolvedAt() *SupportCaseUpsert {
+	u.SetExcluded(supportcase.FieldResolvedAt)
+	return u
+}
+
+// ClearResolvedAt clears the value of the "resolved_at" field.
+func (u *SupportCaseUpsert) ClearResolvedAt() *SupportCaseUpsert {
+	u.SetNull(supportcase.FieldResolvedAt)
 	return u
 }
 
@@ -1630,6 +1802,48 @@ func (u *SupportCaseUpsertOne) UpdateFirstRespondedAt() *SupportCaseUpsertOne {
 func (u *SupportCaseUpsertOne) ClearFirstRespondedAt() *SupportCaseUpsertOne {
 	return u.Update(func(s *SupportCaseUpsert) {
 		s.ClearFirstRespondedAt()
+	})
+}
+
+// SetSLADue sets the "sla_due" field.
+func (u *SupportCaseUpsertOne) SetSLADue(v time.Time) *SupportCaseUpsertOne {
+	return u.Update(func(s *SupportCaseUpsert) {
+		s.SetSLADue(v)
+	})
+}
+
+// UpdateSLADue sets the "sla_due" field to the value that was provided on create.
+func (u *SupportCaseUpsertOne) UpdateSLADue() *SupportCaseUpsertOne {
+	return u.Update(func(s *SupportCaseUpsert) {
+		s.UpdateSLADue()
+	})
+}
+
+// ClearSLADue clears the value of the "sla_due" field.
+func (u *SupportCaseUpsertOne) ClearSLADue() *SupportCaseUpsertOne {
+	return u.Update(func(s *SupportCaseUpsert) {
+		s.ClearSLADue()
+	})
+}
+
+// SetResolvedAt sets the "resolved_at" field.
+func (u *SupportCaseUpsertOne) SetResolvedAt(v time.Time) *SupportCaseUpsertOne {
+	return u.Update(func(s *SupportCaseUpsert) {
+		s.SetResolvedAt(v)
+	})
+}
+
+// UpdateResolvedAt sets the "resolved_at" field to the value that was provided on create.
+func (u *SupportCaseUpsertOne) UpdateResolvedAt() *SupportCaseUpsertOne {
+	return u.Update(func(s *SupportCaseUpsert) {
+		s.UpdateResolvedAt()
+	})
+}
+
+// ClearResolvedAt clears the value of the "resolved_at" field.
+func (u *SupportCaseUpsertOne) ClearResolvedAt() *SupportCaseUpsertOne {
+	return u.Update(func(s *SupportCaseUpsert) {
+		s.ClearResolvedAt()
 	})
 }
 
@@ -2194,6 +2408,48 @@ func (u *SupportCaseUpsertBulk) UpdateFirstRespondedAt() *SupportCaseUpsertBulk 
 func (u *SupportCaseUpsertBulk) ClearFirstRespondedAt() *SupportCaseUpsertBulk {
 	return u.Update(func(s *SupportCaseUpsert) {
 		s.ClearFirstRespondedAt()
+	})
+}
+
+// SetSLADue sets the "sla_due" field.
+func (u *SupportCaseUpsertBulk) SetSLADue(v time.Time) *SupportCaseUpsertBulk {
+	return u.Update(func(s *SupportCaseUpsert) {
+		s.SetSLADue(v)
+	})
+}
+
+// UpdateSLADue sets the "sla_due" field to the value that was provided on create.
+func (u *SupportCaseUpsertBulk) UpdateSLADue() *SupportCaseUpsertBulk {
+	return u.Update(func(s *SupportCaseUpsert) {
+		s.UpdateSLADue()
+	})
+}
+
+// ClearSLADue clears the value of the "sla_due" field.
+func (u *SupportCaseUpsertBulk) ClearSLADue() *SupportCaseUpsertBulk {
+	return u.Update(func(s *SupportCaseUpsert) {
+		s.ClearSLADue()
+	})
+}
+
+// SetResolvedAt sets the "resolved_at" field.
+func (u *SupportCaseUpsertBulk) SetResolvedAt(v time.Time) *SupportCaseUpsertBulk {
+	return u.Update(func(s *SupportCaseUpsert) {
+		s.SetResolvedAt(v)
+	})
+}
+
+// UpdateResolvedAt sets the "resolved_at" field to the value that was provided on create.
+func (u *SupportCaseUpsertBulk) UpdateResolvedAt() *SupportCaseUpsertBulk {
+	return u.Update(func(s *SupportCaseUpsert) {
+		s.UpdateResolvedAt()
+	})
+}
+
+// ClearResolvedAt clears the value of the "resolved_at" field.
+func (u *SupportCaseUpsertBulk) ClearResolvedAt() *SupportCaseUpsertBulk {
+	return u.Update(func(s *SupportCaseUpsert) {
+		s.ClearResolvedAt()
 	})
 }
 

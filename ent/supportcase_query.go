@@ -17,11 +17,14 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/assessment"
 	"github.com/recoverydesk/recoverydesk/ent/caseevent"
 	"github.com/recoverydesk/recoverydesk/ent/caseparticipant"
+	"github.com/recoverydesk/recoverydesk/ent/casepresence"
+	"github.com/recoverydesk/recoverydesk/ent/casesearch"
 	"github.com/recoverydesk/recoverydesk/ent/evidenceitem"
 	"github.com/recoverydesk/recoverydesk/ent/message"
 	"github.com/recoverydesk/recoverydesk/ent/outboundmail"
 	"github.com/recoverydesk/recoverydesk/ent/predicate"
 	"github.com/recoverydesk/recoverydesk/ent/repochallenge"
+	"github.com/recoverydesk/recoverydesk/ent/resetapproval"
 	"github.com/recoverydesk/recoverydesk/ent/resetrequest"
 	"github.com/recoverydesk/recoverydesk/ent/supportcase"
 	"github.com/recoverydesk/recoverydesk/ent/user"
@@ -47,6 +50,9 @@ type SupportCaseQuery struct {
 	withEvents         *CaseEventQuery
 	withResetRequests  *ResetRequestQuery
 	withRepoChallenges *RepoChallengeQuery
+	withResetApprovals *ResetApprovalQuery
+	withPresence       *CasePresenceQuery
+	withSearch         *CaseSearchQuery
 	modifiers          []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -370,6 +376,72 @@ func (_q *SupportCaseQuery) QueryRepoChallenges() *RepoChallengeQuery {
 	return query
 }
 
+// QueryResetApprovals chains the current query on the "reset_approvals" edge.
+func (_q *SupportCaseQuery) QueryResetApprovals() *ResetApprovalQuery {
+	query := (&ResetApprovalClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(supportcase.Table, supportcase.FieldID, selector),
+			sqlgraph.To(resetapproval.Table, resetapproval.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, supportcase.ResetApprovalsTable, supportcase.ResetApprovalsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryPresence chains the current query on the "presence" edge.
+func (_q *SupportCaseQuery) QueryPresence() *CasePresenceQuery {
+	query := (&CasePresenceClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(supportcase.Table, supportcase.FieldID, selector),
+			sqlgraph.To(casepresence.Table, casepresence.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, supportcase.PresenceTable, supportcase.PresenceColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QuerySearch chains the current query on the "search" edge.
+func (_q *SupportCaseQuery) QuerySearch() *CaseSearchQuery {
+	query := (&CaseSearchClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(supportcase.Table, supportcase.FieldID, selector),
+			sqlgraph.To(casesearch.Table, casesearch.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, supportcase.SearchTable, supportcase.SearchColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // First returns the first SupportCase entity from the query.
 // Returns a *NotFoundError when no SupportCase was found.
 func (_q *SupportCaseQuery) First(ctx context.Context) (*SupportCase, error) {
@@ -575,6 +647,9 @@ func (_q *SupportCaseQuery) Clone() *SupportCaseQuery {
 		withEvents:         _q.withEvents.Clone(),
 		withResetRequests:  _q.withResetRequests.Clone(),
 		withRepoChallenges: _q.withRepoChallenges.Clone(),
+		withResetApprovals: _q.withResetApprovals.Clone(),
+		withPresence:       _q.withPresence.Clone(),
+		withSearch:         _q.withSearch.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -725,6 +800,39 @@ func (_q *SupportCaseQuery) WithRepoChallenges(opts ...func(*RepoChallengeQuery)
 	return _q
 }
 
+// WithResetApprovals tells the query-builder to eager-load the nodes that are connected to
+// the "reset_approvals" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *SupportCaseQuery) WithResetApprovals(opts ...func(*ResetApprovalQuery)) *SupportCaseQuery {
+	query := (&ResetApprovalClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withResetApprovals = query
+	return _q
+}
+
+// WithPresence tells the query-builder to eager-load the nodes that are connected to
+// the "presence" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *SupportCaseQuery) WithPresence(opts ...func(*CasePresenceQuery)) *SupportCaseQuery {
+	query := (&CasePresenceClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withPresence = query
+	return _q
+}
+
+// WithSearch tells the query-builder to eager-load the nodes that are connected to
+// the "search" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *SupportCaseQuery) WithSearch(opts ...func(*CaseSearchQuery)) *SupportCaseQuery {
+	query := (&CaseSearchClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withSearch = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -803,7 +911,7 @@ func (_q *SupportCaseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 	var (
 		nodes       = []*SupportCase{}
 		_spec       = _q.querySpec()
-		loadedTypes = [13]bool{
+		loadedTypes = [16]bool{
 			_q.withAccount != nil,
 			_q.withAssignee != nil,
 			_q.withMergedInto != nil,
@@ -817,6 +925,9 @@ func (_q *SupportCaseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 			_q.withEvents != nil,
 			_q.withResetRequests != nil,
 			_q.withRepoChallenges != nil,
+			_q.withResetApprovals != nil,
+			_q.withPresence != nil,
+			_q.withSearch != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -925,6 +1036,26 @@ func (_q *SupportCaseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 		if err := _q.loadRepoChallenges(ctx, query, nodes,
 			func(n *SupportCase) { n.Edges.RepoChallenges = []*RepoChallenge{} },
 			func(n *SupportCase, e *RepoChallenge) { n.Edges.RepoChallenges = append(n.Edges.RepoChallenges, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withResetApprovals; query != nil {
+		if err := _q.loadResetApprovals(ctx, query, nodes,
+			func(n *SupportCase) { n.Edges.ResetApprovals = []*ResetApproval{} },
+			func(n *SupportCase, e *ResetApproval) { n.Edges.ResetApprovals = append(n.Edges.ResetApprovals, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withPresence; query != nil {
+		if err := _q.loadPresence(ctx, query, nodes,
+			func(n *SupportCase) { n.Edges.Presence = []*CasePresence{} },
+			func(n *SupportCase, e *CasePresence) { n.Edges.Presence = append(n.Edges.Presence, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withSearch; query != nil {
+		if err := _q.loadSearch(ctx, query, nodes, nil,
+			func(n *SupportCase, e *CaseSearch) { n.Edges.Search = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -1324,6 +1455,93 @@ func (_q *SupportCaseQuery) loadRepoChallenges(ctx context.Context, query *RepoC
 	}
 	query.Where(predicate.RepoChallenge(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(supportcase.RepoChallengesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.CaseID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "case_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *SupportCaseQuery) loadResetApprovals(ctx context.Context, query *ResetApprovalQuery, nodes []*SupportCase, init func(*SupportCase), assign func(*SupportCase, *ResetApproval)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*SupportCase)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(resetapproval.FieldCaseID)
+	}
+	query.Where(predicate.ResetApproval(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(supportcase.ResetApprovalsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.CaseID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "case_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *SupportCaseQuery) loadPresence(ctx context.Context, query *CasePresenceQuery, nodes []*SupportCase, init func(*SupportCase), assign func(*SupportCase, *CasePresence)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*SupportCase)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(casepresence.FieldCaseID)
+	}
+	query.Where(predicate.CasePresence(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(supportcase.PresenceColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.CaseID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "case_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *SupportCaseQuery) loadSearch(ctx context.Context, query *CaseSearchQuery, nodes []*SupportCase, init func(*SupportCase), assign func(*SupportCase, *CaseSearch)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*SupportCase)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(casesearch.FieldCaseID)
+	}
+	query.Where(predicate.CaseSearch(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(supportcase.SearchColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {

@@ -16,11 +16,14 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/assessment"
 	"github.com/recoverydesk/recoverydesk/ent/caseevent"
 	"github.com/recoverydesk/recoverydesk/ent/caseparticipant"
+	"github.com/recoverydesk/recoverydesk/ent/casepresence"
+	"github.com/recoverydesk/recoverydesk/ent/casesearch"
 	"github.com/recoverydesk/recoverydesk/ent/evidenceitem"
 	"github.com/recoverydesk/recoverydesk/ent/message"
 	"github.com/recoverydesk/recoverydesk/ent/outboundmail"
 	"github.com/recoverydesk/recoverydesk/ent/predicate"
 	"github.com/recoverydesk/recoverydesk/ent/repochallenge"
+	"github.com/recoverydesk/recoverydesk/ent/resetapproval"
 	"github.com/recoverydesk/recoverydesk/ent/resetrequest"
 	"github.com/recoverydesk/recoverydesk/ent/schema/types"
 	"github.com/recoverydesk/recoverydesk/ent/supportcase"
@@ -330,6 +333,46 @@ func (_u *SupportCaseUpdate) ClearFirstRespondedAt() *SupportCaseUpdate {
 	return _u
 }
 
+// SetSLADue sets the "sla_due" field.
+func (_u *SupportCaseUpdate) SetSLADue(v time.Time) *SupportCaseUpdate {
+	_u.mutation.SetSLADue(v)
+	return _u
+}
+
+// SetNillableSLADue sets the "sla_due" field if the given value is not nil.
+func (_u *SupportCaseUpdate) SetNillableSLADue(v *time.Time) *SupportCaseUpdate {
+	if v != nil {
+		_u.SetSLADue(*v)
+	}
+	return _u
+}
+
+// ClearSLADue clears the value of the "sla_due" field.
+func (_u *SupportCaseUpdate) ClearSLADue() *SupportCaseUpdate {
+	_u.mutation.ClearSLADue()
+	return _u
+}
+
+// SetResolvedAt sets the "resolved_at" field.
+func (_u *SupportCaseUpdate) SetResolvedAt(v time.Time) *SupportCaseUpdate {
+	_u.mutation.SetResolvedAt(v)
+	return _u
+}
+
+// SetNillableResolvedAt sets the "resolved_at" field if the given value is not nil.
+func (_u *SupportCaseUpdate) SetNillableResolvedAt(v *time.Time) *SupportCaseUpdate {
+	if v != nil {
+		_u.SetResolvedAt(*v)
+	}
+	return _u
+}
+
+// ClearResolvedAt clears the value of the "resolved_at" field.
+func (_u *SupportCaseUpdate) ClearResolvedAt() *SupportCaseUpdate {
+	_u.mutation.ClearResolvedAt()
+	return _u
+}
+
 // SetLastActivityAt sets the "last_activity_at" field.
 func (_u *SupportCaseUpdate) SetLastActivityAt(v time.Time) *SupportCaseUpdate {
 	_u.mutation.SetLastActivityAt(v)
@@ -527,6 +570,55 @@ func (_u *SupportCaseUpdate) AddRepoChallenges(v ...*RepoChallenge) *SupportCase
 		ids[i] = v[i].ID
 	}
 	return _u.AddRepoChallengeIDs(ids...)
+}
+
+// AddResetApprovalIDs adds the "reset_approvals" edge to the ResetApproval entity by IDs.
+func (_u *SupportCaseUpdate) AddResetApprovalIDs(ids ...int) *SupportCaseUpdate {
+	_u.mutation.AddResetApprovalIDs(ids...)
+	return _u
+}
+
+// AddResetApprovals adds the "reset_approvals" edges to the ResetApproval entity.
+func (_u *SupportCaseUpdate) AddResetApprovals(v ...*ResetApproval) *SupportCaseUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddResetApprovalIDs(ids...)
+}
+
+// AddPresenceIDs adds the "presence" edge to the CasePresence entity by IDs.
+func (_u *SupportCaseUpdate) AddPresenceIDs(ids ...int) *SupportCaseUpdate {
+	_u.mutation.AddPresenceIDs(ids...)
+	return _u
+}
+
+// AddPresence adds the "presence" edges to the CasePresence entity.
+func (_u *SupportCaseUpdate) AddPresence(v ...*CasePresence) *SupportCaseUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPresenceIDs(ids...)
+}
+
+// SetSearchID sets the "search" edge to the CaseSearch entity by ID.
+func (_u *SupportCaseUpdate) SetSearchID(id int) *SupportCaseUpdate {
+	_u.mutation.SetSearchID(id)
+	return _u
+}
+
+// SetNillableSearchID sets the "search" edge to the CaseSearch entity by ID if the given value is not nil.
+func (_u *SupportCaseUpdate) SetNillableSearchID(id *int) *SupportCaseUpdate {
+	if id != nil {
+		_u = _u.SetSearchID(*id)
+	}
+	return _u
+}
+
+// SetSearch sets the "search" edge to the CaseSearch entity.
+func (_u *SupportCaseUpdate) SetSearch(v *CaseSearch) *SupportCaseUpdate {
+	return _u.SetSearchID(v.ID)
 }
 
 // Mutation returns the SupportCaseMutation object of the builder.
@@ -762,6 +854,54 @@ func (_u *SupportCaseUpdate) RemoveRepoChallenges(v ...*RepoChallenge) *SupportC
 	return _u.RemoveRepoChallengeIDs(ids...)
 }
 
+// ClearResetApprovals clears all "reset_approvals" edges to the ResetApproval entity.
+func (_u *SupportCaseUpdate) ClearResetApprovals() *SupportCaseUpdate {
+	_u.mutation.ClearResetApprovals()
+	return _u
+}
+
+// RemoveResetApprovalIDs removes the "reset_approvals" edge to ResetApproval entities by IDs.
+func (_u *SupportCaseUpdate) RemoveResetApprovalIDs(ids ...int) *SupportCaseUpdate {
+	_u.mutation.RemoveResetApprovalIDs(ids...)
+	return _u
+}
+
+// RemoveResetApprovals removes "reset_approvals" edges to ResetApproval entities.
+func (_u *SupportCaseUpdate) RemoveResetApprovals(v ...*ResetApproval) *SupportCaseUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveResetApprovalIDs(ids...)
+}
+
+// ClearPresence clears all "presence" edges to the CasePresence entity.
+func (_u *SupportCaseUpdate) ClearPresence() *SupportCaseUpdate {
+	_u.mutation.ClearPresence()
+	return _u
+}
+
+// RemovePresenceIDs removes the "presence" edge to CasePresence entities by IDs.
+func (_u *SupportCaseUpdate) RemovePresenceIDs(ids ...int) *SupportCaseUpdate {
+	_u.mutation.RemovePresenceIDs(ids...)
+	return _u
+}
+
+// RemovePresence removes "presence" edges to CasePresence entities.
+func (_u *SupportCaseUpdate) RemovePresence(v ...*CasePresence) *SupportCaseUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePresenceIDs(ids...)
+}
+
+// ClearSearch clears the "search" edge to the CaseSearch entity.
+func (_u *SupportCaseUpdate) ClearSearch() *SupportCaseUpdate {
+	_u.mutation.ClearSearch()
+	return _u
+}
+
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *SupportCaseUpdate) Save(ctx context.Context) (int, error) {
 	_u.defaults()
@@ -919,6 +1059,18 @@ func (_u *SupportCaseUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if _u.mutation.FirstRespondedAtCleared() {
 		_spec.ClearField(supportcase.FieldFirstRespondedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.SLADue(); ok {
+		_spec.SetField(supportcase.FieldSLADue, field.TypeTime, value)
+	}
+	if _u.mutation.SLADueCleared() {
+		_spec.ClearField(supportcase.FieldSLADue, field.TypeTime)
+	}
+	if value, ok := _u.mutation.ResolvedAt(); ok {
+		_spec.SetField(supportcase.FieldResolvedAt, field.TypeTime, value)
+	}
+	if _u.mutation.ResolvedAtCleared() {
+		_spec.ClearField(supportcase.FieldResolvedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.LastActivityAt(); ok {
 		_spec.SetField(supportcase.FieldLastActivityAt, field.TypeTime, value)
@@ -1453,6 +1605,125 @@ func (_u *SupportCaseUpdate) sqlSave(ctx context.Context) (_node int, err error)
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(repochallenge.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ResetApprovalsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   supportcase.ResetApprovalsTable,
+			Columns: []string{supportcase.ResetApprovalsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(resetapproval.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedResetApprovalsIDs(); len(nodes) > 0 && !_u.mutation.ResetApprovalsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   supportcase.ResetApprovalsTable,
+			Columns: []string{supportcase.ResetApprovalsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(resetapproval.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ResetApprovalsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   supportcase.ResetApprovalsTable,
+			Columns: []string{supportcase.ResetApprovalsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(resetapproval.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PresenceCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   supportcase.PresenceTable,
+			Columns: []string{supportcase.PresenceColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(casepresence.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPresenceIDs(); len(nodes) > 0 && !_u.mutation.PresenceCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   supportcase.PresenceTable,
+			Columns: []string{supportcase.PresenceColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(casepresence.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PresenceIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   supportcase.PresenceTable,
+			Columns: []string{supportcase.PresenceColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(casepresence.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.SearchCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   supportcase.SearchTable,
+			Columns: []string{supportcase.SearchColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(casesearch.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SearchIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   supportcase.SearchTable,
+			Columns: []string{supportcase.SearchColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(casesearch.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -1771,6 +2042,46 @@ func (_u *SupportCaseUpdateOne) ClearFirstRespondedAt() *SupportCaseUpdateOne {
 	return _u
 }
 
+// SetSLADue sets the "sla_due" field.
+func (_u *SupportCaseUpdateOne) SetSLADue(v time.Time) *SupportCaseUpdateOne {
+	_u.mutation.SetSLADue(v)
+	return _u
+}
+
+// SetNillableSLADue sets the "sla_due" field if the given value is not nil.
+func (_u *SupportCaseUpdateOne) SetNillableSLADue(v *time.Time) *SupportCaseUpdateOne {
+	if v != nil {
+		_u.SetSLADue(*v)
+	}
+	return _u
+}
+
+// ClearSLADue clears the value of the "sla_due" field.
+func (_u *SupportCaseUpdateOne) ClearSLADue() *SupportCaseUpdateOne {
+	_u.mutation.ClearSLADue()
+	return _u
+}
+
+// SetResolvedAt sets the "resolved_at" field.
+func (_u *SupportCaseUpdateOne) SetResolvedAt(v time.Time) *SupportCaseUpdateOne {
+	_u.mutation.SetResolvedAt(v)
+	return _u
+}
+
+// SetNillableResolvedAt sets the "resolved_at" field if the given value is not nil.
+func (_u *SupportCaseUpdateOne) SetNillableResolvedAt(v *time.Time) *SupportCaseUpdateOne {
+	if v != nil {
+		_u.SetResolvedAt(*v)
+	}
+	return _u
+}
+
+// ClearResolvedAt clears the value of the "resolved_at" field.
+func (_u *SupportCaseUpdateOne) ClearResolvedAt() *SupportCaseUpdateOne {
+	_u.mutation.ClearResolvedAt()
+	return _u
+}
+
 // SetLastActivityAt sets the "last_activity_at" field.
 func (_u *SupportCaseUpdateOne) SetLastActivityAt(v time.Time) *SupportCaseUpdateOne {
 	_u.mutation.SetLastActivityAt(v)
@@ -1968,6 +2279,55 @@ func (_u *SupportCaseUpdateOne) AddRepoChallenges(v ...*RepoChallenge) *SupportC
 		ids[i] = v[i].ID
 	}
 	return _u.AddRepoChallengeIDs(ids...)
+}
+
+// AddResetApprovalIDs adds the "reset_approvals" edge to the ResetApproval entity by IDs.
+func (_u *SupportCaseUpdateOne) AddResetApprovalIDs(ids ...int) *SupportCaseUpdateOne {
+	_u.mutation.AddResetApprovalIDs(ids...)
+	return _u
+}
+
+// AddResetApprovals adds the "reset_approvals" edges to the ResetApproval entity.
+func (_u *SupportCaseUpdateOne) AddResetApprovals(v ...*ResetApproval) *SupportCaseUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddResetApprovalIDs(ids...)
+}
+
+// AddPresenceIDs adds the "presence" edge to the CasePresence entity by IDs.
+func (_u *SupportCaseUpdateOne) AddPresenceIDs(ids ...int) *SupportCaseUpdateOne {
+	_u.mutation.AddPresenceIDs(ids...)
+	return _u
+}
+
+// AddPresence adds the "presence" edges to the CasePresence entity.
+func (_u *SupportCaseUpdateOne) AddPresence(v ...*CasePresence) *SupportCaseUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPresenceIDs(ids...)
+}
+
+// SetSearchID sets the "search" edge to the CaseSearch entity by ID.
+func (_u *SupportCaseUpdateOne) SetSearchID(id int) *SupportCaseUpdateOne {
+	_u.mutation.SetSearchID(id)
+	return _u
+}
+
+// SetNillableSearchID sets the "search" edge to the CaseSearch entity by ID if the given value is not nil.
+func (_u *SupportCaseUpdateOne) SetNillableSearchID(id *int) *SupportCaseUpdateOne {
+	if id != nil {
+		_u = _u.SetSearchID(*id)
+	}
+	return _u
+}
+
+// SetSearch sets the "search" edge to the CaseSearch entity.
+func (_u *SupportCaseUpdateOne) SetSearch(v *CaseSearch) *SupportCaseUpdateOne {
+	return _u.SetSearchID(v.ID)
 }
 
 // Mutation returns the SupportCaseMutation object of the builder.
@@ -2203,6 +2563,54 @@ func (_u *SupportCaseUpdateOne) RemoveRepoChallenges(v ...*RepoChallenge) *Suppo
 	return _u.RemoveRepoChallengeIDs(ids...)
 }
 
+// ClearResetApprovals clears all "reset_approvals" edges to the ResetApproval entity.
+func (_u *SupportCaseUpdateOne) ClearResetApprovals() *SupportCaseUpdateOne {
+	_u.mutation.ClearResetApprovals()
+	return _u
+}
+
+// RemoveResetApprovalIDs removes the "reset_approvals" edge to ResetApproval entities by IDs.
+func (_u *SupportCaseUpdateOne) RemoveResetApprovalIDs(ids ...int) *SupportCaseUpdateOne {
+	_u.mutation.RemoveResetApprovalIDs(ids...)
+	return _u
+}
+
+// RemoveResetApprovals removes "reset_approvals" edges to ResetApproval entities.
+func (_u *SupportCaseUpdateOne) RemoveResetApprovals(v ...*ResetApproval) *SupportCaseUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveResetApprovalIDs(ids...)
+}
+
+// ClearPresence clears all "presence" edges to the CasePresence entity.
+func (_u *SupportCaseUpdateOne) ClearPresence() *SupportCaseUpdateOne {
+	_u.mutation.ClearPresence()
+	return _u
+}
+
+// RemovePresenceIDs removes the "presence" edge to CasePresence entities by IDs.
+func (_u *SupportCaseUpdateOne) RemovePresenceIDs(ids ...int) *SupportCaseUpdateOne {
+	_u.mutation.RemovePresenceIDs(ids...)
+	return _u
+}
+
+// RemovePresence removes "presence" edges to CasePresence entities.
+func (_u *SupportCaseUpdateOne) RemovePresence(v ...*CasePresence) *SupportCaseUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePresenceIDs(ids...)
+}
+
+// ClearSearch clears the "search" edge to the CaseSearch entity.
+func (_u *SupportCaseUpdateOne) ClearSearch() *SupportCaseUpdateOne {
+	_u.mutation.ClearSearch()
+	return _u
+}
+
 // Where appends a list predicates to the SupportCaseUpdate builder.
 func (_u *SupportCaseUpdateOne) Where(ps ...predicate.SupportCase) *SupportCaseUpdateOne {
 	_u.mutation.Where(ps...)
@@ -2390,6 +2798,18 @@ func (_u *SupportCaseUpdateOne) sqlSave(ctx context.Context) (_node *SupportCase
 	}
 	if _u.mutation.FirstRespondedAtCleared() {
 		_spec.ClearField(supportcase.FieldFirstRespondedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.SLADue(); ok {
+		_spec.SetField(supportcase.FieldSLADue, field.TypeTime, value)
+	}
+	if _u.mutation.SLADueCleared() {
+		_spec.ClearField(supportcase.FieldSLADue, field.TypeTime)
+	}
+	if value, ok := _u.mutation.ResolvedAt(); ok {
+		_spec.SetField(supportcase.FieldResolvedAt, field.TypeTime, value)
+	}
+	if _u.mutation.ResolvedAtCleared() {
+		_spec.ClearField(supportcase.FieldResolvedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.LastActivityAt(); ok {
 		_spec.SetField(supportcase.FieldLastActivityAt, field.TypeTime, value)
@@ -2924,6 +3344,125 @@ func (_u *SupportCaseUpdateOne) sqlSave(ctx context.Context) (_node *SupportCase
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(repochallenge.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ResetApprovalsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   supportcase.ResetApprovalsTable,
+			Columns: []string{supportcase.ResetApprovalsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(resetapproval.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedResetApprovalsIDs(); len(nodes) > 0 && !_u.mutation.ResetApprovalsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   supportcase.ResetApprovalsTable,
+			Columns: []string{supportcase.ResetApprovalsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(resetapproval.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ResetApprovalsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   supportcase.ResetApprovalsTable,
+			Columns: []string{supportcase.ResetApprovalsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(resetapproval.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PresenceCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   supportcase.PresenceTable,
+			Columns: []string{supportcase.PresenceColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(casepresence.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPresenceIDs(); len(nodes) > 0 && !_u.mutation.PresenceCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   supportcase.PresenceTable,
+			Columns: []string{supportcase.PresenceColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(casepresence.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PresenceIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   supportcase.PresenceTable,
+			Columns: []string{supportcase.PresenceColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(casepresence.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.SearchCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   supportcase.SearchTable,
+			Columns: []string{supportcase.SearchColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(casesearch.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SearchIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   supportcase.SearchTable,
+			Columns: []string{supportcase.SearchColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(casesearch.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

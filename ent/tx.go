@@ -30,6 +30,10 @@ type Tx struct {
 	CaseEvent *CaseEventClient
 	// CaseParticipant is the client for interacting with the CaseParticipant builders.
 	CaseParticipant *CaseParticipantClient
+	// CasePresence is the client for interacting with the CasePresence builders.
+	CasePresence *CasePresenceClient
+	// CaseSearch is the client for interacting with the CaseSearch builders.
+	CaseSearch *CaseSearchClient
 	// EmailAddress is the client for interacting with the EmailAddress builders.
 	EmailAddress *EmailAddressClient
 	// EvidenceItem is the client for interacting with the EvidenceItem builders.
@@ -62,6 +66,8 @@ type Tx struct {
 	ReleaseFile *ReleaseFileClient
 	// RepoChallenge is the client for interacting with the RepoChallenge builders.
 	RepoChallenge *RepoChallengeClient
+	// ResetApproval is the client for interacting with the ResetApproval builders.
+	ResetApproval *ResetApprovalClient
 	// ResetRequest is the client for interacting with the ResetRequest builders.
 	ResetRequest *ResetRequestClient
 	// SecurityEvent is the client for interacting with the SecurityEvent builders.
@@ -217,6 +223,8 @@ func (tx *Tx) init() {
 	tx.CannedReply = NewCannedReplyClient(tx.config)
 	tx.CaseEvent = NewCaseEventClient(tx.config)
 	tx.CaseParticipant = NewCaseParticipantClient(tx.config)
+	tx.CasePresence = NewCasePresenceClient(tx.config)
+	tx.CaseSearch = NewCaseSearchClient(tx.config)
 	tx.EmailAddress = NewEmailAddressClient(tx.config)
 	tx.EvidenceItem = NewEvidenceItemClient(tx.config)
 	tx.MailboxCheckpoint = NewMailboxCheckpointClient(tx.config)
@@ -233,6 +241,7 @@ func (tx *Tx) init() {
 	tx.Release = NewReleaseClient(tx.config)
 	tx.ReleaseFile = NewReleaseFileClient(tx.config)
 	tx.RepoChallenge = NewRepoChallengeClient(tx.config)
+	tx.ResetApproval = NewResetApprovalClient(tx.config)
 	tx.ResetRequest = NewResetRequestClient(tx.config)
 	tx.SecurityEvent = NewSecurityEventClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)

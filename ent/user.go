@@ -92,11 +92,15 @@ type UserEdges struct {
 	ApprovedResets []*ResetRequest `json:"approved_resets,omitempty"`
 	// SecondApprovedResets holds the value of the second_approved_resets edge.
 	SecondApprovedResets []*ResetRequest `json:"second_approved_resets,omitempty"`
+	// ResetApprovals holds the value of the reset_approvals edge.
+	ResetApprovals []*ResetApproval `json:"reset_approvals,omitempty"`
+	// CasePresence holds the value of the case_presence edge.
+	CasePresence []*CasePresence `json:"case_presence,omitempty"`
 	// AuditEvents holds the value of the audit_events edge.
 	AuditEvents []*AuditEvent `json:"audit_events,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [23]bool
+	loadedTypes [25]bool
 }
 
 // EmailsOrErr returns the Emails value or an error if the edge
@@ -299,10 +303,28 @@ func (e UserEdges) SecondApprovedResetsOrErr() ([]*ResetRequest, error) {
 	return nil, &NotLoadedError{edge: "second_approved_resets"}
 }
 
+// ResetApprovalsOrErr returns the ResetApprovals value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) ResetApprovalsOrErr() ([]*ResetApproval, error) {
+	if e.loadedTypes[22] {
+		return e.ResetApprovals, nil
+	}
+	return nil, &NotLoadedError{edge: "reset_approvals"}
+}
+
+// CasePresenceOrErr returns the CasePresence value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) CasePresenceOrErr() ([]*CasePresence, error) {
+	if e.loadedTypes[23] {
+		return e.CasePresence, nil
+	}
+	return nil, &NotLoadedError{edge: "case_presence"}
+}
+
 // AuditEventsOrErr returns the AuditEvents value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) AuditEventsOrErr() ([]*AuditEvent, error) {
-	if e.loadedTypes[22] {
+	if e.loadedTypes[24] {
 		return e.AuditEvents, nil
 	}
 	return nil, &NotLoadedError{edge: "audit_events"}
@@ -532,6 +554,16 @@ func (_m *User) QueryApprovedResets() *ResetRequestQuery {
 // QuerySecondApprovedResets queries the "second_approved_resets" edge of the User entity.
 func (_m *User) QuerySecondApprovedResets() *ResetRequestQuery {
 	return NewUserClient(_m.config).QuerySecondApprovedResets(_m)
+}
+
+// QueryResetApprovals queries the "reset_approvals" edge of the User entity.
+func (_m *User) QueryResetApprovals() *ResetApprovalQuery {
+	return NewUserClient(_m.config).QueryResetApprovals(_m)
+}
+
+// QueryCasePresence queries the "case_presence" edge of the User entity.
+func (_m *User) QueryCasePresence() *CasePresenceQuery {
+	return NewUserClient(_m.config).QueryCasePresence(_m)
 }
 
 // QueryAuditEvents queries the "audit_events" edge of the User entity.

@@ -16,6 +16,7 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/auditevent"
 	"github.com/recoverydesk/recoverydesk/ent/cannedreply"
 	"github.com/recoverydesk/recoverydesk/ent/caseevent"
+	"github.com/recoverydesk/recoverydesk/ent/casepresence"
 	"github.com/recoverydesk/recoverydesk/ent/emailaddress"
 	"github.com/recoverydesk/recoverydesk/ent/message"
 	"github.com/recoverydesk/recoverydesk/ent/organizationmember"
@@ -24,6 +25,7 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/projectrole"
 	"github.com/recoverydesk/recoverydesk/ent/recoverycode"
 	"github.com/recoverydesk/recoverydesk/ent/releasefile"
+	"github.com/recoverydesk/recoverydesk/ent/resetapproval"
 	"github.com/recoverydesk/recoverydesk/ent/resetrequest"
 	"github.com/recoverydesk/recoverydesk/ent/securityevent"
 	"github.com/recoverydesk/recoverydesk/ent/session"
@@ -512,6 +514,36 @@ func (_c *UserCreate) AddSecondApprovedResets(v ...*ResetRequest) *UserCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddSecondApprovedResetIDs(ids...)
+}
+
+// AddResetApprovalIDs adds the "reset_approvals" edge to the ResetApproval entity by IDs.
+func (_c *UserCreate) AddResetApprovalIDs(ids ...int) *UserCreate {
+	_c.mutation.AddResetApprovalIDs(ids...)
+	return _c
+}
+
+// AddResetApprovals adds the "reset_approvals" edges to the ResetApproval entity.
+func (_c *UserCreate) AddResetApprovals(v ...*ResetApproval) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddResetApprovalIDs(ids...)
+}
+
+// AddCasePresenceIDs adds the "case_presence" edge to the CasePresence entity by IDs.
+func (_c *UserCreate) AddCasePresenceIDs(ids ...int) *UserCreate {
+	_c.mutation.AddCasePresenceIDs(ids...)
+	return _c
+}
+
+// AddCasePresence adds the "case_presence" edges to the CasePresence entity.
+func (_c *UserCreate) AddCasePresence(v ...*CasePresence) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddCasePresenceIDs(ids...)
 }
 
 // AddAuditEventIDs adds the "audit_events" edge to the AuditEvent entity by IDs.
@@ -1046,6 +1078,38 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(resetrequest.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ResetApprovalsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ResetApprovalsTable,
+			Columns: []string{user.ResetApprovalsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(resetapproval.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CasePresenceIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CasePresenceTable,
+			Columns: []string{user.CasePresenceColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(casepresence.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

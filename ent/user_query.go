@@ -18,6 +18,7 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/auditevent"
 	"github.com/recoverydesk/recoverydesk/ent/cannedreply"
 	"github.com/recoverydesk/recoverydesk/ent/caseevent"
+	"github.com/recoverydesk/recoverydesk/ent/casepresence"
 	"github.com/recoverydesk/recoverydesk/ent/emailaddress"
 	"github.com/recoverydesk/recoverydesk/ent/message"
 	"github.com/recoverydesk/recoverydesk/ent/organizationmember"
@@ -27,6 +28,7 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/projectrole"
 	"github.com/recoverydesk/recoverydesk/ent/recoverycode"
 	"github.com/recoverydesk/recoverydesk/ent/releasefile"
+	"github.com/recoverydesk/recoverydesk/ent/resetapproval"
 	"github.com/recoverydesk/recoverydesk/ent/resetrequest"
 	"github.com/recoverydesk/recoverydesk/ent/securityevent"
 	"github.com/recoverydesk/recoverydesk/ent/session"
@@ -66,6 +68,8 @@ type UserQuery struct {
 	withResetRequests           *ResetRequestQuery
 	withApprovedResets          *ResetRequestQuery
 	withSecondApprovedResets    *ResetRequestQuery
+	withResetApprovals          *ResetApprovalQuery
+	withCasePresence            *CasePresenceQuery
 	withAuditEvents             *AuditEventQuery
 	modifiers                   []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
@@ -588,6 +592,50 @@ func (_q *UserQuery) QuerySecondApprovedResets() *ResetRequestQuery {
 	return query
 }
 
+// QueryResetApprovals chains the current query on the "reset_approvals" edge.
+func (_q *UserQuery) QueryResetApprovals() *ResetApprovalQuery {
+	query := (&ResetApprovalClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(resetapproval.Table, resetapproval.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.ResetApprovalsTable, user.ResetApprovalsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCasePresence chains the current query on the "case_presence" edge.
+func (_q *UserQuery) QueryCasePresence() *CasePresenceQuery {
+	query := (&CasePresenceClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(casepresence.Table, casepresence.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.CasePresenceTable, user.CasePresenceColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // QueryAuditEvents chains the current query on the "audit_events" edge.
 func (_q *UserQuery) QueryAuditEvents() *AuditEventQuery {
 	query := (&AuditEventClient{config: _q.config}).Query()
@@ -824,6 +872,8 @@ func (_q *UserQuery) Clone() *UserQuery {
 		withResetRequests:           _q.withResetRequests.Clone(),
 		withApprovedResets:          _q.withApprovedResets.Clone(),
 		withSecondApprovedResets:    _q.withSecondApprovedResets.Clone(),
+		withResetApprovals:          _q.withResetApprovals.Clone(),
+		withCasePresence:            _q.withCasePresence.Clone(),
 		withAuditEvents:             _q.withAuditEvents.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
@@ -1074,6 +1124,28 @@ func (_q *UserQuery) WithSecondApprovedResets(opts ...func(*ResetRequestQuery)) 
 	return _q
 }
 
+// WithResetApprovals tells the query-builder to eager-load the nodes that are connected to
+// the "reset_approvals" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithResetApprovals(opts ...func(*ResetApprovalQuery)) *UserQuery {
+	query := (&ResetApprovalClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withResetApprovals = query
+	return _q
+}
+
+// WithCasePresence tells the query-builder to eager-load the nodes that are connected to
+// the "case_presence" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithCasePresence(opts ...func(*CasePresenceQuery)) *UserQuery {
+	query := (&CasePresenceClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCasePresence = query
+	return _q
+}
+
 // WithAuditEvents tells the query-builder to eager-load the nodes that are connected to
 // the "audit_events" edge. The optional arguments are used to configure the query builder of the edge.
 func (_q *UserQuery) WithAuditEvents(opts ...func(*AuditEventQuery)) *UserQuery {
@@ -1163,7 +1235,7 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [23]bool{
+		loadedTypes = [25]bool{
 			_q.withEmails != nil,
 			_q.withTotpCredential != nil,
 			_q.withWebauthnCredentials != nil,
@@ -1186,6 +1258,8 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			_q.withResetRequests != nil,
 			_q.withApprovedResets != nil,
 			_q.withSecondApprovedResets != nil,
+			_q.withResetApprovals != nil,
+			_q.withCasePresence != nil,
 			_q.withAuditEvents != nil,
 		}
 	)
@@ -1364,6 +1438,20 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadSecondApprovedResets(ctx, query, nodes,
 			func(n *User) { n.Edges.SecondApprovedResets = []*ResetRequest{} },
 			func(n *User, e *ResetRequest) { n.Edges.SecondApprovedResets = append(n.Edges.SecondApprovedResets, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withResetApprovals; query != nil {
+		if err := _q.loadResetApprovals(ctx, query, nodes,
+			func(n *User) { n.Edges.ResetApprovals = []*ResetApproval{} },
+			func(n *User, e *ResetApproval) { n.Edges.ResetApprovals = append(n.Edges.ResetApprovals, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withCasePresence; query != nil {
+		if err := _q.loadCasePresence(ctx, query, nodes,
+			func(n *User) { n.Edges.CasePresence = []*CasePresence{} },
+			func(n *User, e *CasePresence) { n.Edges.CasePresence = append(n.Edges.CasePresence, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -2056,6 +2144,66 @@ func (_q *UserQuery) loadSecondApprovedResets(ctx context.Context, query *ResetR
 		node, ok := nodeids[*fk]
 		if !ok {
 			return fmt.Errorf(`unexpected referenced foreign-key "second_approver_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadResetApprovals(ctx context.Context, query *ResetApprovalQuery, nodes []*User, init func(*User), assign func(*User, *ResetApproval)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(resetapproval.FieldAdminID)
+	}
+	query.Where(predicate.ResetApproval(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.ResetApprovalsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.AdminID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "admin_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadCasePresence(ctx context.Context, query *CasePresenceQuery, nodes []*User, init func(*User), assign func(*User, *CasePresence)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(casepresence.FieldUserID)
+	}
+	query.Where(predicate.CasePresence(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.CasePresenceColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
 		}
 		assign(node, n)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/auditevent"
 	"github.com/recoverydesk/recoverydesk/ent/cannedreply"
 	"github.com/recoverydesk/recoverydesk/ent/caseevent"
+	"github.com/recoverydesk/recoverydesk/ent/casepresence"
 	"github.com/recoverydesk/recoverydesk/ent/emailaddress"
 	"github.com/recoverydesk/recoverydesk/ent/message"
 	"github.com/recoverydesk/recoverydesk/ent/organizationmember"
@@ -25,6 +26,7 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/projectrole"
 	"github.com/recoverydesk/recoverydesk/ent/recoverycode"
 	"github.com/recoverydesk/recoverydesk/ent/releasefile"
+	"github.com/recoverydesk/recoverydesk/ent/resetapproval"
 	"github.com/recoverydesk/recoverydesk/ent/resetrequest"
 	"github.com/recoverydesk/recoverydesk/ent/securityevent"
 	"github.com/recoverydesk/recoverydesk/ent/session"
@@ -533,6 +535,36 @@ func (_u *UserUpdate) AddSecondApprovedResets(v ...*ResetRequest) *UserUpdate {
 	return _u.AddSecondApprovedResetIDs(ids...)
 }
 
+// AddResetApprovalIDs adds the "reset_approvals" edge to the ResetApproval entity by IDs.
+func (_u *UserUpdate) AddResetApprovalIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddResetApprovalIDs(ids...)
+	return _u
+}
+
+// AddResetApprovals adds the "reset_approvals" edges to the ResetApproval entity.
+func (_u *UserUpdate) AddResetApprovals(v ...*ResetApproval) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddResetApprovalIDs(ids...)
+}
+
+// AddCasePresenceIDs adds the "case_presence" edge to the CasePresence entity by IDs.
+func (_u *UserUpdate) AddCasePresenceIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddCasePresenceIDs(ids...)
+	return _u
+}
+
+// AddCasePresence adds the "case_presence" edges to the CasePresence entity.
+func (_u *UserUpdate) AddCasePresence(v ...*CasePresence) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCasePresenceIDs(ids...)
+}
+
 // AddAuditEventIDs adds the "audit_events" edge to the AuditEvent entity by IDs.
 func (_u *UserUpdate) AddAuditEventIDs(ids ...int) *UserUpdate {
 	_u.mutation.AddAuditEventIDs(ids...)
@@ -998,6 +1030,48 @@ func (_u *UserUpdate) RemoveSecondApprovedResets(v ...*ResetRequest) *UserUpdate
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveSecondApprovedResetIDs(ids...)
+}
+
+// ClearResetApprovals clears all "reset_approvals" edges to the ResetApproval entity.
+func (_u *UserUpdate) ClearResetApprovals() *UserUpdate {
+	_u.mutation.ClearResetApprovals()
+	return _u
+}
+
+// RemoveResetApprovalIDs removes the "reset_approvals" edge to ResetApproval entities by IDs.
+func (_u *UserUpdate) RemoveResetApprovalIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemoveResetApprovalIDs(ids...)
+	return _u
+}
+
+// RemoveResetApprovals removes "reset_approvals" edges to ResetApproval entities.
+func (_u *UserUpdate) RemoveResetApprovals(v ...*ResetApproval) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveResetApprovalIDs(ids...)
+}
+
+// ClearCasePresence clears all "case_presence" edges to the CasePresence entity.
+func (_u *UserUpdate) ClearCasePresence() *UserUpdate {
+	_u.mutation.ClearCasePresence()
+	return _u
+}
+
+// RemoveCasePresenceIDs removes the "case_presence" edge to CasePresence entities by IDs.
+func (_u *UserUpdate) RemoveCasePresenceIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemoveCasePresenceIDs(ids...)
+	return _u
+}
+
+// RemoveCasePresence removes "case_presence" edges to CasePresence entities.
+func (_u *UserUpdate) RemoveCasePresence(v ...*CasePresence) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCasePresenceIDs(ids...)
 }
 
 // ClearAuditEvents clears all "audit_events" edges to the AuditEvent entity.
@@ -2113,6 +2187,96 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.ResetApprovalsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ResetApprovalsTable,
+			Columns: []string{user.ResetApprovalsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(resetapproval.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedResetApprovalsIDs(); len(nodes) > 0 && !_u.mutation.ResetApprovalsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ResetApprovalsTable,
+			Columns: []string{user.ResetApprovalsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(resetapproval.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ResetApprovalsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ResetApprovalsTable,
+			Columns: []string{user.ResetApprovalsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(resetapproval.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CasePresenceCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CasePresenceTable,
+			Columns: []string{user.CasePresenceColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(casepresence.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCasePresenceIDs(); len(nodes) > 0 && !_u.mutation.CasePresenceCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CasePresenceTable,
+			Columns: []string{user.CasePresenceColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(casepresence.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CasePresenceIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CasePresenceTable,
+			Columns: []string{user.CasePresenceColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(casepresence.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _u.mutation.AuditEventsCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -2664,6 +2828,36 @@ func (_u *UserUpdateOne) AddSecondApprovedResets(v ...*ResetRequest) *UserUpdate
 	return _u.AddSecondApprovedResetIDs(ids...)
 }
 
+// AddResetApprovalIDs adds the "reset_approvals" edge to the ResetApproval entity by IDs.
+func (_u *UserUpdateOne) AddResetApprovalIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddResetApprovalIDs(ids...)
+	return _u
+}
+
+// AddResetApprovals adds the "reset_approvals" edges to the ResetApproval entity.
+func (_u *UserUpdateOne) AddResetApprovals(v ...*ResetApproval) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddResetApprovalIDs(ids...)
+}
+
+// AddCasePresenceIDs adds the "case_presence" edge to the CasePresence entity by IDs.
+func (_u *UserUpdateOne) AddCasePresenceIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddCasePresenceIDs(ids...)
+	return _u
+}
+
+// AddCasePresence adds the "case_presence" edges to the CasePresence entity.
+func (_u *UserUpdateOne) AddCasePresence(v ...*CasePresence) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCasePresenceIDs(ids...)
+}
+
 // AddAuditEventIDs adds the "audit_events" edge to the AuditEvent entity by IDs.
 func (_u *UserUpdateOne) AddAuditEventIDs(ids ...int) *UserUpdateOne {
 	_u.mutation.AddAuditEventIDs(ids...)
@@ -3129,6 +3323,48 @@ func (_u *UserUpdateOne) RemoveSecondApprovedResets(v ...*ResetRequest) *UserUpd
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveSecondApprovedResetIDs(ids...)
+}
+
+// ClearResetApprovals clears all "reset_approvals" edges to the ResetApproval entity.
+func (_u *UserUpdateOne) ClearResetApprovals() *UserUpdateOne {
+	_u.mutation.ClearResetApprovals()
+	return _u
+}
+
+// RemoveResetApprovalIDs removes the "reset_approvals" edge to ResetApproval entities by IDs.
+func (_u *UserUpdateOne) RemoveResetApprovalIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemoveResetApprovalIDs(ids...)
+	return _u
+}
+
+// RemoveResetApprovals removes "reset_approvals" edges to ResetApproval entities.
+func (_u *UserUpdateOne) RemoveResetApprovals(v ...*ResetApproval) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveResetApprovalIDs(ids...)
+}
+
+// ClearCasePresence clears all "case_presence" edges to the CasePresence entity.
+func (_u *UserUpdateOne) ClearCasePresence() *UserUpdateOne {
+	_u.mutation.ClearCasePresence()
+	return _u
+}
+
+// RemoveCasePresenceIDs removes the "case_presence" edge to CasePresence entities by IDs.
+func (_u *UserUpdateOne) RemoveCasePresenceIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemoveCasePresenceIDs(ids...)
+	return _u
+}
+
+// RemoveCasePresence removes "case_presence" edges to CasePresence entities.
+func (_u *UserUpdateOne) RemoveCasePresence(v ...*CasePresence) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCasePresenceIDs(ids...)
 }
 
 // ClearAuditEvents clears all "audit_events" edges to the AuditEvent entity.
@@ -4267,6 +4503,96 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(resetrequest.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ResetApprovalsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ResetApprovalsTable,
+			Columns: []string{user.ResetApprovalsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(resetapproval.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedResetApprovalsIDs(); len(nodes) > 0 && !_u.mutation.ResetApprovalsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ResetApprovalsTable,
+			Columns: []string{user.ResetApprovalsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(resetapproval.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ResetApprovalsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ResetApprovalsTable,
+			Columns: []string{user.ResetApprovalsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(resetapproval.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CasePresenceCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CasePresenceTable,
+			Columns: []string{user.CasePresenceColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(casepresence.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCasePresenceIDs(); len(nodes) > 0 && !_u.mutation.CasePresenceCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CasePresenceTable,
+			Columns: []string{user.CasePresenceColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(casepresence.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CasePresenceIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CasePresenceTable,
+			Columns: []string{user.CasePresenceColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(casepresence.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -38,6 +39,12 @@ type Deps struct {
 	// Evidence is the staff case pages and the email challenge links; nil
 	// leaves those pages out (404), like Desk.
 	Evidence *desk.Evidence
+	// Triage is the staff desk: the queue, case actions, decisions and
+	// the reset cancel links; nil leaves those pages out (404), like Desk.
+	Triage *desk.Triage
+	// JobsUI is River's web UI, mounted at /admin/jobs for admins; nil
+	// leaves it out (404).
+	JobsUI http.Handler
 	// Quarantine backs the admin page of mail ingestion could not store;
 	// nil leaves it out (404).
 	Quarantine *Quarantine
@@ -79,6 +86,8 @@ type handler struct {
 	acct     *account.Services
 	desk     *desk.Intake
 	ev       *desk.Evidence
+	tr       *desk.Triage
+	jobsUI   http.Handler
 	quar     *Quarantine
 	ready    func(ctx context.Context) error
 	dev      *DevMail
@@ -109,6 +118,8 @@ func New(d Deps) (*fiber.App, error) {
 		acct:     d.Account,
 		desk:     d.Desk,
 		ev:       d.Evidence,
+		tr:       d.Triage,
+		jobsUI:   d.JobsUI,
 		quar:     d.Quarantine,
 		ready:    d.Ready,
 		dev:      d.DevMail,

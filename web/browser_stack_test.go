@@ -123,8 +123,9 @@ func newBrowserStack(t *testing.T) *browserStack {
 	}
 	intake := desk.NewIntake(st, outbox, signer, ratelimit.New(st.Pool, nil), cfg.SiteName, cfg.BaseURL, nil)
 	ev := desk.NewEvidence(st, outbox, signer, cfg.SiteName, cfg.BaseURL, desk.EvidenceOptions{})
+	tr := desk.NewTriage(st, outbox, signer, ev, cfg.SiteName, cfg.BaseURL, desk.TriageOptions{})
 
-	jobs, err := workers.NewClient(workers.Deps{Store: st, Logger: logger, Sessions: svc.Sessions, Outbox: outbox, Evidence: ev},
+	jobs, err := workers.NewClient(workers.Deps{Store: st, Logger: logger, Sessions: svc.Sessions, Outbox: outbox, Evidence: ev, Triage: tr},
 		&workers.Options{MaxWorkers: 4})
 	if err != nil {
 		t.Fatal(err)
@@ -147,6 +148,7 @@ func newBrowserStack(t *testing.T) *browserStack {
 		Account:  svc,
 		Desk:     intake,
 		Evidence: ev,
+		Triage:   tr,
 		Ready:    func(context.Context) error { return nil },
 	})
 	if err != nil {

@@ -11,31 +11,8 @@ import (
 	"github.com/recoverydesk/recoverydesk/web/views/pages"
 )
 
-// recentCasesLimit is how many cases the plain case list shows.
-const recentCasesLimit = 50
-
 // deskCasePath is the staff page of case ref.
 func deskCasePath(ref string) string { return desk.PathDeskCase + url.PathEscape(ref) }
-
-// deskCases lists the newest cases. It is a plain list until the queue
-// (with its filters) replaces it.
-func (h *handler) deskCases(c *fiber.Ctx) error {
-	if h.ev == nil {
-		return fiber.ErrNotFound
-	}
-	cases, err := h.ev.RecentCases(c.UserContext(), recentCasesLimit)
-	if err != nil {
-		return fmt.Errorf("web: desk cases: %w", err)
-	}
-	v := pages.DeskCasesView{Page: h.page(c, "Cases")}
-	for _, l := range cases {
-		v.Cases = append(v.Cases, pages.DeskCaseLine{
-			Reference: l.Reference, Subject: l.Subject, Requester: l.Requester,
-			Status: l.Status, Recommendation: l.Recommendation.Describe(), Risk: l.Risk, Created: l.Created,
-		})
-	}
-	return render(c, fiber.StatusOK, pages.DeskCases(v))
-}
 
 // deskCaseShow is the staff case page.
 func (h *handler) deskCaseShow(c *fiber.Ctx) error {

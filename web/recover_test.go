@@ -24,6 +24,13 @@ import (
 // newDeskServices wires the intake and the evidence service to the
 // package database on one Outbox, as the program does.
 func newDeskServices(t *testing.T, cfg config.Config, opts desk.EvidenceOptions) (*desk.Intake, *desk.Evidence) {
+	in, ev, _ := newDeskTriage(t, cfg, opts, desk.TriageOptions{})
+	return in, ev
+}
+
+// newDeskTriage is newDeskServices plus the staff desk on the same
+// outbox and signer.
+func newDeskTriage(t *testing.T, cfg config.Config, opts desk.EvidenceOptions, topts desk.TriageOptions) (*desk.Intake, *desk.Evidence, *desk.Triage) {
 	t.Helper()
 	st := testdb.Store(t)
 	ob, err := mailbox.NewOutbox(mailbox.OutboxConfig{Client: st.Ent, From: mail.Address{Name: cfg.SiteName, Address: cfg.SupportAddress}})
@@ -35,7 +42,8 @@ func newDeskServices(t *testing.T, cfg config.Config, opts desk.EvidenceOptions)
 		t.Fatal(err)
 	}
 	in := desk.NewIntake(st, ob, signer, ratelimit.New(st.Pool, nil), cfg.SiteName, cfg.BaseURL, nil)
-	return in, desk.NewEvidence(st, ob, signer, cfg.SiteName, cfg.BaseURL, opts)
+	ev := desk.NewEvidence(st, ob, signer, cfg.SiteName, cfg.BaseURL, opts)
+	return in, ev, desk.NewTriage(st, ob, signer, ev, cfg.SiteName, cfg.BaseURL, topts)
 }
 
 // recoverForm is a valid submission for a fresh username and address.

@@ -9,9 +9,6 @@ import (
 // routes registers every route of the site, in the order requests meet
 // them. Probes and static files come before the session and CSRF
 // middleware: they need neither, and must not touch the database.
-//
-// Reserved for later issues (404 until then, behind the staff and admin
-// checks of their groups): /desk/stats, /admin/jobs.
 func (h *handler) routes(app *fiber.App, extra func(fiber.Router)) {
 	app.Use(h.requestLog)
 	app.Use(h.recoverPanic)
@@ -24,6 +21,8 @@ func (h *handler) routes(app *fiber.App, extra func(fiber.Router)) {
 	app.Use(h.loadSession)
 	app.Use(h.ensureDevice)
 	app.Use(h.checkCSRF)
+	// A user whose 2FA support reset enrols a second factor first.
+	app.Use(h.forceEnrolment)
 
 	app.Get("/", h.homeShow)
 
@@ -65,6 +64,11 @@ func (h *handler) routes(app *fiber.App, extra func(fiber.Router)) {
 	// scanners that follow links do not spend it.
 	app.Get(desk.PathEmailChallenge, h.challengeEmailShow)
 	app.Post(desk.PathEmailChallenge, h.challengeEmailAnswer)
+	// The link mailed to every verified address of an account whose 2FA
+	// reset is scheduled: it cancels the reset without a login. The GET
+	// only asks, like the challenge.
+	app.Get(desk.PathResetCancel, h.resetCancelShow)
+	app.Post(desk.PathResetCancel, h.resetCancelSubmit)
 
 	// The account. Signed in; the security page and 2FA setup work
 	// without 2FA (that is where the 2FA requirement sends people), other
@@ -97,18 +101,37 @@ func (h *handler) routes(app *fiber.App, extra func(fiber.Router)) {
 	projects.Get("/:name", h.projectShow)
 
 	// The support desk: staff (agents and administrators), 2FA required.
-	// The case list here is a plain list until the queue replaces it.
+	// Approving a reset also needs the admin role and a session that used
+	// a security key, which desk.Triage checks on the action itself.
 	staff := app.Group("/desk", h.requireLogin, h.require2FA, h.requireStaff)
-	staff.Get("/", h.deskCases)
+	staff.Get("/", h.deskQueue)
+	staff.Get("/stats", h.deskStats)
 	staff.Get("/cases/:ref", h.deskCaseShow)
 	staff.Get("/cases/:ref/evidence", h.deskCaseEvidence)
 	staff.Post("/cases/:ref/repo-challenge", h.deskRepoChallenge)
+	staff.Post("/cases/:ref/reply", h.deskReply)
+	staff.Post("/cases/:ref/note", h.deskNote)
+	staff.Post("/cases/:ref/assign", h.deskAssign)
+	staff.Post("/cases/:ref/status", h.deskStatus)
+	staff.Post("/cases/:ref/tags", h.deskTags)
+	staff.Post("/cases/:ref/merge", h.deskMerge)
+	staff.Post("/cases/:ref/presence", h.deskPresence)
+	staff.Post("/cases/:ref/approve", h.deskApprove)
+	staff.Post("/cases/:ref/deny", h.deskDeny)
+	staff.Post("/cases/:ref/more-info", h.deskMoreInfo)
 
 	// Desk administration: staff with the admin role, 2FA required.
 	admin := app.Group("/admin", h.requireLogin, h.require2FA, h.requireAdmin)
 	admin.Get("/quarantine", h.quarantineList)
 	admin.Post("/quarantine/:id/retry", h.quarantineRetry)
 	admin.Post("/quarantine/:id/discard", h.quarantineDiscard)
+	admin.Get("/canned-replies", h.cannedList)
+	admin.Post("/canned-replies", h.cannedCreate)
+	admin.Post("/canned-replies/:id", h.cannedUpdate)
+	admin.Post("/canned-replies/:id/delete", h.cannedDelete)
+	// River's UI: its pages and its JSON API, behind the admin checks.
+	admin.All("/jobs", h.adminJobs)
+	admin.All("/jobs/*", h.adminJobs)
 
 	if h.dev != nil {
 		app.Get("/dev/mail", h.devMailList)

@@ -50,6 +50,9 @@ type bundle struct {
 	// with evidence.Run.
 	intake   *desk.Intake
 	evidence *desk.Evidence
+	// triage is the staff desk; its scheduled resets are run by tests
+	// themselves, like the evidence jobs.
+	triage *desk.Triage
 }
 
 type setupOpts struct {
@@ -83,7 +86,7 @@ func setup(t *testing.T, opts setupOpts) *bundle {
 		logs:     logs,
 	}
 	b.account = newAccountServices(t, b.cfg)
-	b.intake, b.evidence = newDeskServices(t, b.cfg, desk.EvidenceOptions{})
+	b.intake, b.evidence, b.triage = newDeskTriage(t, b.cfg, desk.EvidenceOptions{}, desk.TriageOptions{})
 	var store web.SessionStore = b.sessions
 	if opts.sessions != nil {
 		store = opts.sessions
@@ -95,6 +98,7 @@ func setup(t *testing.T, opts setupOpts) *bundle {
 		Account:  b.account,
 		Desk:     b.intake,
 		Evidence: b.evidence,
+		Triage:   b.triage,
 		Ready:    b.ready.check,
 		Extra:    opts.extra,
 	}

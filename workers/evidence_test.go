@@ -75,6 +75,7 @@ func setupEvidence(t *testing.T) *evidenceBundle {
 		Store: st, Logger: slog.New(slog.DiscardHandler),
 		Sessions: account.NewSessions(st.Ent, account.DefaultSessionPolicy, nil),
 		Outbox:   ob, Evidence: ev,
+		Triage: desk.NewTriage(st, ob, signer, ev, "Recovery Desk", mustURL("http://desk.test"), desk.TriageOptions{}),
 	}, &workers.Options{MaxWorkers: 2, RetryPolicy: quickRetry{}})
 	if err != nil {
 		t.Fatal(err)

@@ -26,6 +26,8 @@ type Deps struct {
 	Outbox *mailbox.Outbox
 	// Evidence runs the ownership-evidence jobs.
 	Evidence *desk.Evidence
+	// Triage runs the scheduled 2FA resets.
+	Triage *desk.Triage
 }
 
 // Options tunes the client; nil means defaults.
@@ -51,6 +53,9 @@ func NewClient(d Deps, opts *Options) (*river.Client[pgx.Tx], error) {
 	if d.Evidence == nil {
 		return nil, errors.New("workers: Deps.Evidence is nil")
 	}
+	if d.Triage == nil {
+		return nil, errors.New("workers: Deps.Triage is nil")
+	}
 	var retry river.ClientRetryPolicy
 	if opts != nil {
 		retry = opts.RetryPolicy
@@ -66,6 +71,9 @@ func NewClient(d Deps, opts *Options) (*river.Client[pgx.Tx], error) {
 		return nil, fmt.Errorf("workers: %w", err)
 	}
 	if err := addEvidenceWorkers(w, d.Evidence); err != nil {
+		return nil, fmt.Errorf("workers: %w", err)
+	}
+	if err := addTriageWorkers(w, d.Triage); err != nil {
 		return nil, fmt.Errorf("workers: %w", err)
 	}
 	client, err := river.NewClient(riverpgxv5.New(d.Store.Pool), &river.Config{

@@ -62,6 +62,7 @@ func setup(t *testing.T, smtpAddr string) *bundle {
 		Sessions: account.NewSessions(st.Ent, account.DefaultSessionPolicy, nil),
 		Outbox:   ob,
 		Evidence: desk.NewEvidence(st, ob, nil, "Recovery Desk", mustURL("http://desk.test"), desk.EvidenceOptions{}),
+		Triage:   desk.NewTriage(st, ob, nil, nil, "Recovery Desk", mustURL("http://desk.test"), desk.TriageOptions{}),
 	}, &workers.Options{MaxWorkers: 2})
 	if err != nil {
 		t.Fatal(err)

@@ -58,6 +58,7 @@ func startIngestion(ctx context.Context, rt *runtime) (stop func(), err error) {
 // admin page share it.
 func newInbound(rt *runtime, outbox *mailbox.Outbox, signer *mailbox.MessageIDSigner) *desk.Inbound {
 	return desk.NewInbound(rt.store, outbox, signer, desk.InboundOptions{
+		SLA:                slaPolicy(rt),
 		SupportAddresses:   []string{rt.cfg.SupportAddress},
 		MaxAttachmentBytes: rt.cfg.MaxAttachmentBytes,
 		SiteName:           rt.cfg.SiteName,

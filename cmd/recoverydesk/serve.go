@@ -60,13 +60,16 @@ func newWebApp(rt *runtime, dev *web.DevMail) (*fiber.App, error) {
 		return nil, err
 	}
 	intake := desk.NewIntake(rt.store, outbox, signer, acct.Limits, rt.cfg.SiteName, rt.cfg.BaseURL, nil)
+	intake.SetSLA(slaPolicy(rt))
+	ev := newEvidence(rt, outbox, signer)
 	return web.New(web.Deps{
 		Config:   rt.cfg,
 		Logger:   rt.log,
 		Sessions: acct.Sessions,
 		Account:  acct,
 		Desk:     intake,
-		Evidence: newEvidence(rt, outbox, signer),
+		Evidence: ev,
+		Triage:   newTriage(rt, outbox, signer, ev),
 		Ready:    rt.ready,
 		DevMail:  dev,
 		// The quarantine page lists and retries what ingestion set

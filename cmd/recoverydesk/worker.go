@@ -61,12 +61,14 @@ func startWorkers(ctx context.Context, rt *runtime) (*river.Client[pgx.Tx], erro
 	if err != nil {
 		return nil, err
 	}
+	ev := newEvidence(rt, outbox, signer)
 	client, err := workers.NewClient(workers.Deps{
 		Store:    rt.store,
 		Logger:   rt.log,
 		Sessions: account.NewSessions(rt.store.Ent, account.DefaultSessionPolicy, nil),
 		Outbox:   outbox,
-		Evidence: newEvidence(rt, outbox, signer),
+		Evidence: ev,
+		Triage:   newTriage(rt, outbox, signer, ev),
 	}, &workers.Options{MaxWorkers: rt.cfg.Workers})
 	if err != nil {
 		return nil, err
@@ -94,6 +96,27 @@ func stopWorkers(rt *runtime, client *river.Client[pgx.Tx]) error {
 	}
 	rt.log.Info("workers stopped")
 	return nil
+}
+
+// slaPolicy is the configured SLA per kind of case.
+func slaPolicy(rt *runtime) desk.SLAPolicy {
+	return desk.SLAPolicy{
+		Recovery: desk.SLA(rt.cfg.SLARecovery),
+		General:  desk.SLA(rt.cfg.SLAGeneral),
+	}
+}
+
+// newTriage builds the staff desk; web (the pages) and the workers (the
+// scheduled resets) use the same settings.
+func newTriage(rt *runtime, outbox *mailbox.Outbox, signer *mailbox.MessageIDSigner, ev *desk.Evidence) *desk.Triage {
+	wait := rt.cfg.ResetWaitingPeriod
+	if wait == 0 {
+		wait = desk.NoWait
+	}
+	return desk.NewTriage(rt.store, outbox, signer, ev, rt.cfg.SiteName, rt.cfg.BaseURL, desk.TriageOptions{
+		SLA:           slaPolicy(rt),
+		WaitingPeriod: wait,
+	})
 }
 
 // newEvidence builds the evidence service; web (challenge pages, the case

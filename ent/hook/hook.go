@@ -105,6 +105,30 @@ func (f CaseParticipantFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Va
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CaseParticipantMutation", m)
 }
 
+// The CasePresenceFunc type is an adapter to allow the use of ordinary
+// function as CasePresence mutator.
+type CasePresenceFunc func(context.Context, *ent.CasePresenceMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CasePresenceFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.CasePresenceMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CasePresenceMutation", m)
+}
+
+// The CaseSearchFunc type is an adapter to allow the use of ordinary
+// function as CaseSearch mutator.
+type CaseSearchFunc func(context.Context, *ent.CaseSearchMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CaseSearchFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.CaseSearchMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CaseSearchMutation", m)
+}
+
 // The EmailAddressFunc type is an adapter to allow the use of ordinary
 // function as EmailAddress mutator.
 type EmailAddressFunc func(context.Context, *ent.EmailAddressMutation) (ent.Value, error)
@@ -295,6 +319,18 @@ func (f RepoChallengeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Valu
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RepoChallengeMutation", m)
+}
+
+// The ResetApprovalFunc type is an adapter to allow the use of ordinary
+// function as ResetApproval mutator.
+type ResetApprovalFunc func(context.Context, *ent.ResetApprovalMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ResetApprovalFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ResetApprovalMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ResetApprovalMutation", m)
 }
 
 // The ResetRequestFunc type is an adapter to allow the use of ordinary

@@ -298,6 +298,70 @@ var (
 			},
 		},
 	}
+	// CasePresenceColumns holds the columns for the "case_presence" table.
+	CasePresenceColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "seen_at", Type: field.TypeTime},
+		{Name: "case_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+	}
+	// CasePresenceTable holds the schema information for the "case_presence" table.
+	CasePresenceTable = &schema.Table{
+		Name:       "case_presence",
+		Columns:    CasePresenceColumns,
+		PrimaryKey: []*schema.Column{CasePresenceColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "case_presence_cases_presence",
+				Columns:    []*schema.Column{CasePresenceColumns[2]},
+				RefColumns: []*schema.Column{CasesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "case_presence_users_case_presence",
+				Columns:    []*schema.Column{CasePresenceColumns[3]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "casepresence_case_id_user_id",
+				Unique:  true,
+				Columns: []*schema.Column{CasePresenceColumns[2], CasePresenceColumns[3]},
+			},
+		},
+	}
+	// CaseSearchColumns holds the columns for the "case_search" table.
+	CaseSearchColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "document", Type: field.TypeOther, Nullable: true, SchemaType: map[string]string{"postgres": "tsvector"}},
+		{Name: "case_id", Type: field.TypeInt, Unique: true},
+	}
+	// CaseSearchTable holds the schema information for the "case_search" table.
+	CaseSearchTable = &schema.Table{
+		Name:       "case_search",
+		Columns:    CaseSearchColumns,
+		PrimaryKey: []*schema.Column{CaseSearchColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "case_search_cases_search",
+				Columns:    []*schema.Column{CaseSearchColumns[2]},
+				RefColumns: []*schema.Column{CasesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "casesearch_document",
+				Unique:  false,
+				Columns: []*schema.Column{CaseSearchColumns[1]},
+				Annotation: &entsql.IndexAnnotation{
+					Type: "GIN",
+				},
+			},
+		},
+	}
 	// EmailAddressesColumns holds the columns for the "email_addresses" table.
 	EmailAddressesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -885,6 +949,50 @@ var (
 			},
 		},
 	}
+	// ResetApprovalsColumns holds the columns for the "reset_approvals" table.
+	ResetApprovalsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime, Default: schema.Expr("CURRENT_TIMESTAMP")},
+		{Name: "reason", Type: field.TypeString, Size: 2147483647},
+		{Name: "recommendation", Type: field.TypeString, Default: ""},
+		{Name: "voided_at", Type: field.TypeTime, Nullable: true},
+		{Name: "reset_request_id", Type: field.TypeInt, Nullable: true},
+		{Name: "case_id", Type: field.TypeInt},
+		{Name: "admin_id", Type: field.TypeInt},
+	}
+	// ResetApprovalsTable holds the schema information for the "reset_approvals" table.
+	ResetApprovalsTable = &schema.Table{
+		Name:       "reset_approvals",
+		Columns:    ResetApprovalsColumns,
+		PrimaryKey: []*schema.Column{ResetApprovalsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "reset_approvals_reset_requests_approvals",
+				Columns:    []*schema.Column{ResetApprovalsColumns[5]},
+				RefColumns: []*schema.Column{ResetRequestsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "reset_approvals_cases_reset_approvals",
+				Columns:    []*schema.Column{ResetApprovalsColumns[6]},
+				RefColumns: []*schema.Column{CasesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "reset_approvals_users_reset_approvals",
+				Columns:    []*schema.Column{ResetApprovalsColumns[7]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "resetapproval_case_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ResetApprovalsColumns[6], ResetApprovalsColumns[1]},
+			},
+		},
+	}
 	// ResetRequestsColumns holds the columns for the "reset_requests" table.
 	ResetRequestsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1050,6 +1158,8 @@ var (
 		{Name: "first_response_due", Type: field.TypeTime, Nullable: true},
 		{Name: "resolution_due", Type: field.TypeTime, Nullable: true},
 		{Name: "first_responded_at", Type: field.TypeTime, Nullable: true},
+		{Name: "sla_due", Type: field.TypeTime, Nullable: true},
+		{Name: "resolved_at", Type: field.TypeTime, Nullable: true},
 		{Name: "last_activity_at", Type: field.TypeTime},
 		{Name: "merged_into_id", Type: field.TypeInt, Nullable: true},
 		{Name: "account_id", Type: field.TypeInt, Nullable: true},
@@ -1063,19 +1173,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "cases_cases_merged_cases",
-				Columns:    []*schema.Column{CasesColumns[20]},
+				Columns:    []*schema.Column{CasesColumns[22]},
 				RefColumns: []*schema.Column{CasesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "cases_users_cases",
-				Columns:    []*schema.Column{CasesColumns[21]},
+				Columns:    []*schema.Column{CasesColumns[23]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "cases_users_assigned_cases",
-				Columns:    []*schema.Column{CasesColumns[22]},
+				Columns:    []*schema.Column{CasesColumns[24]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -1084,12 +1194,12 @@ var (
 			{
 				Name:    "supportcase_status_last_activity_at",
 				Unique:  false,
-				Columns: []*schema.Column{CasesColumns[5], CasesColumns[19]},
+				Columns: []*schema.Column{CasesColumns[5], CasesColumns[21]},
 			},
 			{
 				Name:    "supportcase_assignee_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{CasesColumns[22], CasesColumns[5]},
+				Columns: []*schema.Column{CasesColumns[24], CasesColumns[5]},
 			},
 			{
 				Name:    "supportcase_requester_email_normalized",
@@ -1099,12 +1209,40 @@ var (
 			{
 				Name:    "supportcase_account_id",
 				Unique:  false,
-				Columns: []*schema.Column{CasesColumns[21]},
+				Columns: []*schema.Column{CasesColumns[23]},
 			},
 			{
 				Name:    "supportcase_merged_into_id",
 				Unique:  false,
-				Columns: []*schema.Column{CasesColumns[20]},
+				Columns: []*schema.Column{CasesColumns[22]},
+			},
+			{
+				Name:    "supportcase_sla_due_id",
+				Unique:  false,
+				Columns: []*schema.Column{CasesColumns[19], CasesColumns[0]},
+			},
+			{
+				Name:    "supportcase_last_activity_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{CasesColumns[21], CasesColumns[0]},
+			},
+			{
+				Name:    "supportcase_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{CasesColumns[1], CasesColumns[0]},
+			},
+			{
+				Name:    "supportcase_risk_id",
+				Unique:  false,
+				Columns: []*schema.Column{CasesColumns[14], CasesColumns[0]},
+			},
+			{
+				Name:    "supportcase_tags",
+				Unique:  false,
+				Columns: []*schema.Column{CasesColumns[13]},
+				Annotation: &entsql.IndexAnnotation{
+					Type: "GIN",
+				},
 			},
 		},
 	}
@@ -1237,6 +1375,8 @@ var (
 		CannedRepliesTable,
 		CaseEventsTable,
 		CaseParticipantsTable,
+		CasePresenceTable,
+		CaseSearchTable,
 		EmailAddressesTable,
 		EvidenceItemsTable,
 		MailboxCheckpointsTable,
@@ -1253,6 +1393,7 @@ var (
 		ReleasesTable,
 		ReleaseFilesTable,
 		RepoChallengesTable,
+		ResetApprovalsTable,
 		ResetRequestsTable,
 		SecurityEventsTable,
 		SessionsTable,
@@ -1299,6 +1440,15 @@ func init() {
 	CaseParticipantsTable.ForeignKeys[0].RefTable = CasesTable
 	CaseParticipantsTable.Annotation = &entsql.Annotation{
 		Table: "case_participants",
+	}
+	CasePresenceTable.ForeignKeys[0].RefTable = CasesTable
+	CasePresenceTable.ForeignKeys[1].RefTable = UsersTable
+	CasePresenceTable.Annotation = &entsql.Annotation{
+		Table: "case_presence",
+	}
+	CaseSearchTable.ForeignKeys[0].RefTable = CasesTable
+	CaseSearchTable.Annotation = &entsql.Annotation{
+		Table: "case_search",
 	}
 	EmailAddressesTable.ForeignKeys[0].RefTable = UsersTable
 	EmailAddressesTable.Annotation = &entsql.Annotation{
@@ -1366,6 +1516,12 @@ func init() {
 	RepoChallengesTable.ForeignKeys[1].RefTable = CasesTable
 	RepoChallengesTable.Annotation = &entsql.Annotation{
 		Table: "repo_challenges",
+	}
+	ResetApprovalsTable.ForeignKeys[0].RefTable = ResetRequestsTable
+	ResetApprovalsTable.ForeignKeys[1].RefTable = CasesTable
+	ResetApprovalsTable.ForeignKeys[2].RefTable = UsersTable
+	ResetApprovalsTable.Annotation = &entsql.Annotation{
+		Table: "reset_approvals",
 	}
 	ResetRequestsTable.ForeignKeys[0].RefTable = CasesTable
 	ResetRequestsTable.ForeignKeys[1].RefTable = UsersTable

@@ -30,6 +30,12 @@ type CaseEvent func(*sql.Selector)
 // CaseParticipant is the predicate function for caseparticipant builders.
 type CaseParticipant func(*sql.Selector)
 
+// CasePresence is the predicate function for casepresence builders.
+type CasePresence func(*sql.Selector)
+
+// CaseSearch is the predicate function for casesearch builders.
+type CaseSearch func(*sql.Selector)
+
 // EmailAddress is the predicate function for emailaddress builders.
 type EmailAddress func(*sql.Selector)
 
@@ -77,6 +83,9 @@ type ReleaseFile func(*sql.Selector)
 
 // RepoChallenge is the predicate function for repochallenge builders.
 type RepoChallenge func(*sql.Selector)
+
+// ResetApproval is the predicate function for resetapproval builders.
+type ResetApproval func(*sql.Selector)
 
 // ResetRequest is the predicate function for resetrequest builders.
 type ResetRequest func(*sql.Selector)

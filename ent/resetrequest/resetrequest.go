@@ -47,6 +47,8 @@ const (
 	EdgeApprovedBy = "approved_by"
 	// EdgeSecondApprover holds the string denoting the second_approver edge name in mutations.
 	EdgeSecondApprover = "second_approver"
+	// EdgeApprovals holds the string denoting the approvals edge name in mutations.
+	EdgeApprovals = "approvals"
 	// Table holds the table name of the resetrequest in the database.
 	Table = "reset_requests"
 	// CaseTable is the table that holds the case relation/edge.
@@ -77,6 +79,13 @@ const (
 	SecondApproverInverseTable = "users"
 	// SecondApproverColumn is the table column denoting the second_approver relation/edge.
 	SecondApproverColumn = "second_approver_id"
+	// ApprovalsTable is the table that holds the approvals relation/edge.
+	ApprovalsTable = "reset_approvals"
+	// ApprovalsInverseTable is the table name for the ResetApproval entity.
+	// It exists in this package in order to avoid circular dependency with the "resetapproval" package.
+	ApprovalsInverseTable = "reset_approvals"
+	// ApprovalsColumn is the table column denoting the approvals relation/edge.
+	ApprovalsColumn = "reset_request_id"
 )
 
 // Columns holds all SQL columns for resetrequest fields.
@@ -232,6 +241,20 @@ func BySecondApproverField(field string, opts ...sql.OrderTermOption) OrderOptio
 		sqlgraph.OrderByNeighborTerms(s, newSecondApproverStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByApprovalsCount orders the results by approvals count.
+func ByApprovalsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newApprovalsStep(), opts...)
+	}
+}
+
+// ByApprovals orders the results by approvals terms.
+func ByApprovals(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newApprovalsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newCaseStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -258,5 +281,12 @@ func newSecondApproverStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(SecondApproverInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, SecondApproverTable, SecondApproverColumn),
+	)
+}
+func newApprovalsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ApprovalsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ApprovalsTable, ApprovalsColumn),
 	)
 }

@@ -672,6 +672,29 @@ func HasSecondApproverWith(preds ...predicate.User) predicate.ResetRequest {
 	})
 }
 
+// HasApprovals applies the HasEdge predicate on the "approvals" edge.
+func HasApprovals() predicate.ResetRequest {
+	return predicate.ResetRequest(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ApprovalsTable, ApprovalsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasApprovalsWith applies the HasEdge predicate on the "approvals" edge with a given conditions (other predicates).
+func HasApprovalsWith(preds ...predicate.ResetApproval) predicate.ResetRequest {
+	return predicate.ResetRequest(func(s *sql.Selector) {
+		step := newApprovalsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.ResetRequest) predicate.ResetRequest {
 	return predicate.ResetRequest(sql.AndPredicates(predicates...))

@@ -89,6 +89,7 @@ func (ResetRequest) Edges() []ent.Edge {
 			Ref("second_approved_resets").
 			Field("second_approver_id").
 			Unique(),
+		edge.To("approvals", ResetApproval.Type),
 	}
 }
 

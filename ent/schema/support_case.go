@@ -96,6 +96,16 @@ func (SupportCase) Fields() []ent.Field {
 		field.Time("first_responded_at").
 			Optional().
 			Nillable(),
+		// The next SLA deadline: first_response_due until the first
+		// public reply, then resolution_due; null once the case is
+		// settled. The queue sorts by it.
+		field.Time("sla_due").
+			Optional().
+			Nillable(),
+		// When the case last reached resolved, denied or closed.
+		field.Time("resolved_at").
+			Optional().
+			Nillable(),
 		field.Time("last_activity_at").
 			Default(time.Now),
 		// Set when this case was merged into another (the survivor).
@@ -129,6 +139,9 @@ func (SupportCase) Edges() []ent.Edge {
 		edge.To("events", CaseEvent.Type).Annotations(cascade()),
 		edge.To("reset_requests", ResetRequest.Type).Annotations(cascade()),
 		edge.To("repo_challenges", RepoChallenge.Type).Annotations(cascade()),
+		edge.To("reset_approvals", ResetApproval.Type).Annotations(cascade()),
+		edge.To("presence", CasePresence.Type).Annotations(cascade()),
+		edge.To("search", CaseSearch.Type).Unique().Annotations(cascade()),
 	}
 }
 
@@ -140,5 +153,11 @@ func (SupportCase) Indexes() []ent.Index {
 		index.Fields("requester_email_normalized"),
 		index.Fields("account_id"),
 		index.Fields("merged_into_id"),
+		// Keyset pagination of the queue: one index per sort order.
+		index.Fields("sla_due", "id"),
+		index.Fields("last_activity_at", "id"),
+		index.Fields("created_at", "id"),
+		index.Fields("risk", "id"),
+		index.Fields("tags").Annotations(entsql.IndexType("GIN")),
 	}
 }

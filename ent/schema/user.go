@@ -97,6 +97,8 @@ func (User) Edges() []ent.Edge {
 		edge.To("reset_requests", ResetRequest.Type),
 		edge.To("approved_resets", ResetRequest.Type),
 		edge.To("second_approved_resets", ResetRequest.Type),
+		edge.To("reset_approvals", ResetApproval.Type),
+		edge.To("case_presence", CasePresence.Type).Annotations(cascade()),
 		// Restrict: an audit row must never change, so an actor who appears
 		// in the log cannot be hard-deleted (disable the account instead).
 		edge.To("audit_events", AuditEvent.Type).

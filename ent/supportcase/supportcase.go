@@ -55,6 +55,10 @@ const (
 	FieldResolutionDue = "resolution_due"
 	// FieldFirstRespondedAt holds the string denoting the first_responded_at field in the database.
 	FieldFirstRespondedAt = "first_responded_at"
+	// FieldSLADue holds the string denoting the sla_due field in the database.
+	FieldSLADue = "sla_due"
+	// FieldResolvedAt holds the string denoting the resolved_at field in the database.
+	FieldResolvedAt = "resolved_at"
 	// FieldLastActivityAt holds the string denoting the last_activity_at field in the database.
 	FieldLastActivityAt = "last_activity_at"
 	// FieldMergedIntoID holds the string denoting the merged_into_id field in the database.
@@ -85,6 +89,12 @@ const (
 	EdgeResetRequests = "reset_requests"
 	// EdgeRepoChallenges holds the string denoting the repo_challenges edge name in mutations.
 	EdgeRepoChallenges = "repo_challenges"
+	// EdgeResetApprovals holds the string denoting the reset_approvals edge name in mutations.
+	EdgeResetApprovals = "reset_approvals"
+	// EdgePresence holds the string denoting the presence edge name in mutations.
+	EdgePresence = "presence"
+	// EdgeSearch holds the string denoting the search edge name in mutations.
+	EdgeSearch = "search"
 	// Table holds the table name of the supportcase in the database.
 	Table = "cases"
 	// AccountTable is the table that holds the account relation/edge.
@@ -172,6 +182,27 @@ const (
 	RepoChallengesInverseTable = "repo_challenges"
 	// RepoChallengesColumn is the table column denoting the repo_challenges relation/edge.
 	RepoChallengesColumn = "case_id"
+	// ResetApprovalsTable is the table that holds the reset_approvals relation/edge.
+	ResetApprovalsTable = "reset_approvals"
+	// ResetApprovalsInverseTable is the table name for the ResetApproval entity.
+	// It exists in this package in order to avoid circular dependency with the "resetapproval" package.
+	ResetApprovalsInverseTable = "reset_approvals"
+	// ResetApprovalsColumn is the table column denoting the reset_approvals relation/edge.
+	ResetApprovalsColumn = "case_id"
+	// PresenceTable is the table that holds the presence relation/edge.
+	PresenceTable = "case_presence"
+	// PresenceInverseTable is the table name for the CasePresence entity.
+	// It exists in this package in order to avoid circular dependency with the "casepresence" package.
+	PresenceInverseTable = "case_presence"
+	// PresenceColumn is the table column denoting the presence relation/edge.
+	PresenceColumn = "case_id"
+	// SearchTable is the table that holds the search relation/edge.
+	SearchTable = "case_search"
+	// SearchInverseTable is the table name for the CaseSearch entity.
+	// It exists in this package in order to avoid circular dependency with the "casesearch" package.
+	SearchInverseTable = "case_search"
+	// SearchColumn is the table column denoting the search relation/edge.
+	SearchColumn = "case_id"
 )
 
 // Columns holds all SQL columns for supportcase fields.
@@ -197,6 +228,8 @@ var Columns = []string{
 	FieldFirstResponseDue,
 	FieldResolutionDue,
 	FieldFirstRespondedAt,
+	FieldSLADue,
+	FieldResolvedAt,
 	FieldLastActivityAt,
 	FieldMergedIntoID,
 }
@@ -389,6 +422,16 @@ func ByFirstRespondedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldFirstRespondedAt, opts...).ToFunc()
 }
 
+// BySLADue orders the results by the sla_due field.
+func BySLADue(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSLADue, opts...).ToFunc()
+}
+
+// ByResolvedAt orders the results by the resolved_at field.
+func ByResolvedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldResolvedAt, opts...).ToFunc()
+}
+
 // ByLastActivityAt orders the results by the last_activity_at field.
 func ByLastActivityAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLastActivityAt, opts...).ToFunc()
@@ -559,6 +602,41 @@ func ByRepoChallenges(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newRepoChallengesStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByResetApprovalsCount orders the results by reset_approvals count.
+func ByResetApprovalsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newResetApprovalsStep(), opts...)
+	}
+}
+
+// ByResetApprovals orders the results by reset_approvals terms.
+func ByResetApprovals(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newResetApprovalsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByPresenceCount orders the results by presence count.
+func ByPresenceCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newPresenceStep(), opts...)
+	}
+}
+
+// ByPresence orders the results by presence terms.
+func ByPresence(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newPresenceStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// BySearchField orders the results by search field.
+func BySearchField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newSearchStep(), sql.OrderByField(field, opts...))
+	}
+}
 func newAccountStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -648,5 +726,26 @@ func newRepoChallengesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(RepoChallengesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, RepoChallengesTable, RepoChallengesColumn),
+	)
+}
+func newResetApprovalsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ResetApprovalsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ResetApprovalsTable, ResetApprovalsColumn),
+	)
+}
+func newPresenceStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(PresenceInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, PresenceTable, PresenceColumn),
+	)
+}
+func newSearchStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(SearchInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2O, false, SearchTable, SearchColumn),
 	)
 }

@@ -135,6 +135,16 @@ func FirstRespondedAt(v time.Time) predicate.SupportCase {
 	return predicate.SupportCase(sql.FieldEQ(FieldFirstRespondedAt, v))
 }
 
+// SLADue applies equality check predicate on the "sla_due" field. It's identical to SLADueEQ.
+func SLADue(v time.Time) predicate.SupportCase {
+	return predicate.SupportCase(sql.FieldEQ(FieldSLADue, v))
+}
+
+// ResolvedAt applies equality check predicate on the "resolved_at" field. It's identical to ResolvedAtEQ.
+func ResolvedAt(v time.Time) predicate.SupportCase {
+	return predicate.SupportCase(sql.FieldEQ(FieldResolvedAt, v))
+}
+
 // LastActivityAt applies equality check predicate on the "last_activity_at" field. It's identical to LastActivityAtEQ.
 func LastActivityAt(v time.Time) predicate.SupportCase {
 	return predicate.SupportCase(sql.FieldEQ(FieldLastActivityAt, v))
@@ -1040,6 +1050,106 @@ func FirstRespondedAtNotNil() predicate.SupportCase {
 	return predicate.SupportCase(sql.FieldNotNull(FieldFirstRespondedAt))
 }
 
+// SLADueEQ applies the EQ predicate on the "sla_due" field.
+func SLADueEQ(v time.Time) predicate.SupportCase {
+	return predicate.SupportCase(sql.FieldEQ(FieldSLADue, v))
+}
+
+// SLADueNEQ applies the NEQ predicate on the "sla_due" field.
+func SLADueNEQ(v time.Time) predicate.SupportCase {
+	return predicate.SupportCase(sql.FieldNEQ(FieldSLADue, v))
+}
+
+// SLADueIn applies the In predicate on the "sla_due" field.
+func SLADueIn(vs ...time.Time) predicate.SupportCase {
+	return predicate.SupportCase(sql.FieldIn(FieldSLADue, vs...))
+}
+
+// SLADueNotIn applies the NotIn predicate on the "sla_due" field.
+func SLADueNotIn(vs ...time.Time) predicate.SupportCase {
+	return predicate.SupportCase(sql.FieldNotIn(FieldSLADue, vs...))
+}
+
+// SLADueGT applies the GT predicate on the "sla_due" field.
+func SLADueGT(v time.Time) predicate.SupportCase {
+	return predicate.SupportCase(sql.FieldGT(FieldSLADue, v))
+}
+
+// SLADueGTE applies the GTE predicate on the "sla_due" field.
+func SLADueGTE(v time.Time) predicate.SupportCase {
+	return predicate.SupportCase(sql.FieldGTE(FieldSLADue, v))
+}
+
+// SLADueLT applies the LT predicate on the "sla_due" field.
+func SLADueLT(v time.Time) predicate.SupportCase {
+	return predicate.SupportCase(sql.FieldLT(FieldSLADue, v))
+}
+
+// SLADueLTE applies the LTE predicate on the "sla_due" field.
+func SLADueLTE(v time.Time) predicate.SupportCase {
+	return predicate.SupportCase(sql.FieldLTE(FieldSLADue, v))
+}
+
+// SLADueIsNil applies the IsNil predicate on the "sla_due" field.
+func SLADueIsNil() predicate.SupportCase {
+	return predicate.SupportCase(sql.FieldIsNull(FieldSLADue))
+}
+
+// SLADueNotNil applies the NotNil predicate on the "sla_due" field.
+func SLADueNotNil() predicate.SupportCase {
+	return predicate.SupportCase(sql.FieldNotNull(FieldSLADue))
+}
+
+// ResolvedAtEQ applies the EQ predicate on the "resolved_at" field.
+func ResolvedAtEQ(v time.Time) predicate.SupportCase {
+	return predicate.SupportCase(sql.FieldEQ(FieldResolvedAt, v))
+}
+
+// ResolvedAtNEQ applies the NEQ predicate on the "resolved_at" field.
+func ResolvedAtNEQ(v time.Time) predicate.SupportCase {
+	return predicate.SupportCase(sql.FieldNEQ(FieldResolvedAt, v))
+}
+
+// ResolvedAtIn applies the In predicate on the "resolved_at" field.
+func ResolvedAtIn(vs ...time.Time) predicate.SupportCase {
+	return predicate.SupportCase(sql.FieldIn(FieldResolvedAt, vs...))
+}
+
+// ResolvedAtNotIn applies the NotIn predicate on the "resolved_at" field.
+func ResolvedAtNotIn(vs ...time.Time) predicate.SupportCase {
+	return predicate.SupportCase(sql.FieldNotIn(FieldResolvedAt, vs...))
+}
+
+// ResolvedAtGT applies the GT predicate on the "resolved_at" field.
+func ResolvedAtGT(v time.Time) predicate.SupportCase {
+	return predicate.SupportCase(sql.FieldGT(FieldResolvedAt, v))
+}
+
+// ResolvedAtGTE applies the GTE predicate on the "resolved_at" field.
+func ResolvedAtGTE(v time.Time) predicate.SupportCase {
+	return predicate.SupportCase(sql.FieldGTE(FieldResolvedAt, v))
+}
+
+// ResolvedAtLT applies the LT predicate on the "resolved_at" field.
+func ResolvedAtLT(v time.Time) predicate.SupportCase {
+	return predicate.SupportCase(sql.FieldLT(FieldResolvedAt, v))
+}
+
+// ResolvedAtLTE applies the LTE predicate on the "resolved_at" field.
+func ResolvedAtLTE(v time.Time) predicate.SupportCase {
+	return predicate.SupportCase(sql.FieldLTE(FieldResolvedAt, v))
+}
+
+// ResolvedAtIsNil applies the IsNil predicate on the "resolved_at" field.
+func ResolvedAtIsNil() predicate.SupportCase {
+	return predicate.SupportCase(sql.FieldIsNull(FieldResolvedAt))
+}
+
+// ResolvedAtNotNil applies the NotNil predicate on the "resolved_at" field.
+func ResolvedAtNotNil() predicate.SupportCase {
+	return predicate.SupportCase(sql.FieldNotNull(FieldResolvedAt))
+}
+
 // LastActivityAtEQ applies the EQ predicate on the "last_activity_at" field.
 func LastActivityAtEQ(v time.Time) predicate.SupportCase {
 	return predicate.SupportCase(sql.FieldEQ(FieldLastActivityAt, v))
@@ -1401,6 +1511,75 @@ func HasRepoChallenges() predicate.SupportCase {
 func HasRepoChallengesWith(preds ...predicate.RepoChallenge) predicate.SupportCase {
 	return predicate.SupportCase(func(s *sql.Selector) {
 		step := newRepoChallengesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasResetApprovals applies the HasEdge predicate on the "reset_approvals" edge.
+func HasResetApprovals() predicate.SupportCase {
+	return predicate.SupportCase(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ResetApprovalsTable, ResetApprovalsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasResetApprovalsWith applies the HasEdge predicate on the "reset_approvals" edge with a given conditions (other predicates).
+func HasResetApprovalsWith(preds ...predicate.ResetApproval) predicate.SupportCase {
+	return predicate.SupportCase(func(s *sql.Selector) {
+		step := newResetApprovalsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasPresence applies the HasEdge predicate on the "presence" edge.
+func HasPresence() predicate.SupportCase {
+	return predicate.SupportCase(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, PresenceTable, PresenceColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasPresenceWith applies the HasEdge predicate on the "presence" edge with a given conditions (other predicates).
+func HasPresenceWith(preds ...predicate.CasePresence) predicate.SupportCase {
+	return predicate.SupportCase(func(s *sql.Selector) {
+		step := newPresenceStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasSearch applies the HasEdge predicate on the "search" edge.
+func HasSearch() predicate.SupportCase {
+	return predicate.SupportCase(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, SearchTable, SearchColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasSearchWith applies the HasEdge predicate on the "search" edge with a given conditions (other predicates).
+func HasSearchWith(preds ...predicate.CaseSearch) predicate.SupportCase {
+	return predicate.SupportCase(func(s *sql.Selector) {
+		step := newSearchStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

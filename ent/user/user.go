@@ -81,6 +81,10 @@ const (
 	EdgeApprovedResets = "approved_resets"
 	// EdgeSecondApprovedResets holds the string denoting the second_approved_resets edge name in mutations.
 	EdgeSecondApprovedResets = "second_approved_resets"
+	// EdgeResetApprovals holds the string denoting the reset_approvals edge name in mutations.
+	EdgeResetApprovals = "reset_approvals"
+	// EdgeCasePresence holds the string denoting the case_presence edge name in mutations.
+	EdgeCasePresence = "case_presence"
 	// EdgeAuditEvents holds the string denoting the audit_events edge name in mutations.
 	EdgeAuditEvents = "audit_events"
 	// Table holds the table name of the user in the database.
@@ -239,6 +243,20 @@ const (
 	SecondApprovedResetsInverseTable = "reset_requests"
 	// SecondApprovedResetsColumn is the table column denoting the second_approved_resets relation/edge.
 	SecondApprovedResetsColumn = "second_approver_id"
+	// ResetApprovalsTable is the table that holds the reset_approvals relation/edge.
+	ResetApprovalsTable = "reset_approvals"
+	// ResetApprovalsInverseTable is the table name for the ResetApproval entity.
+	// It exists in this package in order to avoid circular dependency with the "resetapproval" package.
+	ResetApprovalsInverseTable = "reset_approvals"
+	// ResetApprovalsColumn is the table column denoting the reset_approvals relation/edge.
+	ResetApprovalsColumn = "admin_id"
+	// CasePresenceTable is the table that holds the case_presence relation/edge.
+	CasePresenceTable = "case_presence"
+	// CasePresenceInverseTable is the table name for the CasePresence entity.
+	// It exists in this package in order to avoid circular dependency with the "casepresence" package.
+	CasePresenceInverseTable = "case_presence"
+	// CasePresenceColumn is the table column denoting the case_presence relation/edge.
+	CasePresenceColumn = "user_id"
 	// AuditEventsTable is the table that holds the audit_events relation/edge.
 	AuditEventsTable = "audit_events"
 	// AuditEventsInverseTable is the table name for the AuditEvent entity.
@@ -709,6 +727,34 @@ func BySecondApprovedResets(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOpt
 	}
 }
 
+// ByResetApprovalsCount orders the results by reset_approvals count.
+func ByResetApprovalsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newResetApprovalsStep(), opts...)
+	}
+}
+
+// ByResetApprovals orders the results by reset_approvals terms.
+func ByResetApprovals(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newResetApprovalsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByCasePresenceCount orders the results by case_presence count.
+func ByCasePresenceCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newCasePresenceStep(), opts...)
+	}
+}
+
+// ByCasePresence orders the results by case_presence terms.
+func ByCasePresence(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCasePresenceStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByAuditEventsCount orders the results by audit_events count.
 func ByAuditEventsCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -874,6 +920,20 @@ func newSecondApprovedResetsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(SecondApprovedResetsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, SecondApprovedResetsTable, SecondApprovedResetsColumn),
+	)
+}
+func newResetApprovalsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ResetApprovalsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ResetApprovalsTable, ResetApprovalsColumn),
+	)
+}
+func newCasePresenceStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CasePresenceInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, CasePresenceTable, CasePresenceColumn),
 	)
 }
 func newAuditEventsStep() *sqlgraph.Step {

@@ -1106,6 +1106,52 @@ func HasSecondApprovedResetsWith(preds ...predicate.ResetRequest) predicate.User
 	})
 }
 
+// HasResetApprovals applies the HasEdge predicate on the "reset_approvals" edge.
+func HasResetApprovals() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ResetApprovalsTable, ResetApprovalsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasResetApprovalsWith applies the HasEdge predicate on the "reset_approvals" edge with a given conditions (other predicates).
+func HasResetApprovalsWith(preds ...predicate.ResetApproval) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newResetApprovalsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasCasePresence applies the HasEdge predicate on the "case_presence" edge.
+func HasCasePresence() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, CasePresenceTable, CasePresenceColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasCasePresenceWith applies the HasEdge predicate on the "case_presence" edge with a given conditions (other predicates).
+func HasCasePresenceWith(preds ...predicate.CasePresence) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newCasePresenceStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // HasAuditEvents applies the HasEdge predicate on the "audit_events" edge.
 func HasAuditEvents() predicate.User {
 	return predicate.User(func(s *sql.Selector) {

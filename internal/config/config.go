@@ -66,8 +66,21 @@ type Config struct {
 	// TrustedProxies are the addresses (IPs or CIDRs) of reverse proxies
 	// whose X-Forwarded-For header names the client; empty trusts none.
 	TrustedProxies []string
+	// SLARecovery and SLAGeneral are the desk's deadlines per kind of case.
+	SLARecovery, SLAGeneral SLA
+	// ResetWaitingPeriod is how long an approved 2FA reset waits, so the
+	// account's owner can cancel it.
+	ResetWaitingPeriod time.Duration
 	// Mode is the subcommand this configuration was loaded for.
 	Mode Mode
+}
+
+// SLA is how long the desk may take on a kind of case.
+type SLA struct {
+	// FirstResponse is the time from opening to the first public reply.
+	FirstResponse time.Duration
+	// Resolution is the time from opening to a decision.
+	Resolution time.Duration
 }
 
 // Error names the environment variable whose value is wrong.

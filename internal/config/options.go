@@ -166,6 +166,27 @@ func Options() []Option {
 				c.Workers = n
 				return nil
 			}},
+		{Name: "SLA_RECOVERY", Default: "24h/120h", Help: "Desk SLA of recovery cases: time to the first reply / to resolution.",
+			set: func(c *Config, v string) error {
+				sla, err := parseSLA(v)
+				c.SLARecovery = sla
+				return err
+			}},
+		{Name: "SLA_GENERAL", Default: "48h/240h", Help: "Desk SLA of general support cases: time to the first reply / to resolution.",
+			set: func(c *Config, v string) error {
+				sla, err := parseSLA(v)
+				c.SLAGeneral = sla
+				return err
+			}},
+		{Name: "RESET_WAITING_PERIOD", Default: "72h", Help: "Time between an approved 2FA reset and its execution, during which the owner can cancel it. An admin may shorten it to 0 when there is proof of control.",
+			set: func(c *Config, v string) error {
+				d, err := time.ParseDuration(v)
+				if err != nil || d < 0 || d > 30*24*time.Hour {
+					return fmt.Errorf("must be a duration from 0s to 720h, like 72h")
+				}
+				c.ResetWaitingPeriod = d
+				return nil
+			}},
 		{Name: "PRIVATE_CLUSTER", Default: "false", Help: "true: always use the private PostgreSQL cluster under DATA_DIR/postgres (tests of the fallback).",
 			set: func(c *Config, v string) error {
 				b, err := strconv.ParseBool(v)
@@ -176,6 +197,21 @@ func Options() []Option {
 				return nil
 			}},
 	}
+}
+
+// parseSLA reads "FIRST/RESOLUTION", two positive durations, the first not
+// longer than the second.
+func parseSLA(v string) (SLA, error) {
+	first, resolution, ok := strings.Cut(v, "/")
+	f, err1 := time.ParseDuration(strings.TrimSpace(first))
+	r, err2 := time.ParseDuration(strings.TrimSpace(resolution))
+	if !ok || err1 != nil || err2 != nil || f <= 0 || r <= 0 {
+		return SLA{}, fmt.Errorf("must be two positive durations, first reply/resolution, like 24h/120h")
+	}
+	if f > r {
+		return SLA{}, fmt.Errorf("the first-reply time must not exceed the resolution time")
+	}
+	return SLA{FirstResponse: f, Resolution: r}, nil
 }
 
 func splitHostPort(v string) (string, string, error) {
