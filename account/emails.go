@@ -115,7 +115,7 @@ func (a *Accounts) AddEmail(ctx context.Context, userID int, address string, at 
 		if err := tx.Ent.EmailAddress.Create().SetUserID(userID).SetAddress(email).SetAddressNormalized(norm).Exec(ctx); err != nil {
 			return fmt.Errorf("account: add email of user %d: %w", userID, err)
 		}
-		if err := RecordEvent(ctx, tx.Ent, userID, EventEmailAdded, at.events(), map[string]any{DetailAddress: email}); err != nil {
+		if err := RecordChange(ctx, tx, userID, EventEmailAdded, at.events(), map[string]any{DetailAddress: email}); err != nil {
 			return err
 		}
 		if err := a.sendVerification(ctx, tx, u, email); err != nil {
@@ -172,7 +172,7 @@ func (a *Accounts) MakePrimary(ctx context.Context, userID, emailID int, at Atte
 		if len(prev) > 0 {
 			details[DetailPreviousAddress] = prev[0].Address
 		}
-		if err := RecordEvent(ctx, tx.Ent, userID, EventPrimaryEmailChanged, at.events(), details); err != nil {
+		if err := RecordChange(ctx, tx, userID, EventPrimaryEmailChanged, at.events(), details); err != nil {
 			return err
 		}
 		for _, p := range prev {
@@ -208,7 +208,7 @@ func (a *Accounts) RemoveEmail(ctx context.Context, userID, emailID int, at Atte
 		if err := revokeVerificationLinks(ctx, tx.Ent, userID, e.Address, a.now()); err != nil {
 			return err
 		}
-		return RecordEvent(ctx, tx.Ent, userID, EventEmailRemoved, at.events(), map[string]any{DetailAddress: e.Address})
+		return RecordChange(ctx, tx, userID, EventEmailRemoved, at.events(), map[string]any{DetailAddress: e.Address})
 	})
 }
 

@@ -3,11 +3,14 @@ package account
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/recoverydesk/recoverydesk/ent"
 	"github.com/recoverydesk/recoverydesk/ent/securityevent"
+	"github.com/recoverydesk/recoverydesk/internal/audit"
+	"github.com/recoverydesk/recoverydesk/internal/store"
 )
 
 // Security events are an account's history: shown to its owner at
@@ -44,6 +47,8 @@ const (
 	EventDeviceTrusted          EventKind = "device_trusted"
 	EventDeviceRevoked          EventKind = "device_revoked"
 	EventTwoFAReset             EventKind = "twofa_reset"
+	EventStaffRoleGranted       EventKind = "staff_role_granted" // by an operator, DetailRole says which
+	EventStaffRoleRevoked       EventKind = "staff_role_revoked"
 )
 
 // Well-known keys of an event's details.
@@ -66,6 +71,7 @@ func EventKinds() []EventKind {
 		EventTOTPAdded, EventTOTPRemoved, EventWebAuthnAdded, EventWebAuthnRemoved,
 		EventRecoveryCodesGenerated, EventRecoveryCodeUsed,
 		EventSessionRevoked, EventDeviceTrusted, EventDeviceRevoked, EventTwoFAReset,
+		EventStaffRoleGranted, EventStaffRoleRevoked,
 	}
 }
 
@@ -116,6 +122,10 @@ func (k EventKind) Describe() string {
 		return "Trusted browser removed"
 	case EventTwoFAReset:
 		return "Two-factor authentication reset by support"
+	case EventStaffRoleGranted:
+		return "Support staff role granted"
+	case EventStaffRoleRevoked:
+		return "Support staff role removed"
 	}
 	return "Security event: " + strings.ReplaceAll(string(k), "_", " ")
 }
@@ -167,6 +177,43 @@ func RecordEvent(ctx context.Context, client *ent.Client, userID int, kind Event
 		Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("account: record %s event for user %d: %w", kind, userID, err)
+	}
+	return nil
+}
+
+// RecordChange records a security CHANGE (a password, an address, a
+// factor, a session or a trusted browser) both as userID's event and as a
+// row of the audit log, inside tx, so neither exists without the change.
+// The owner is the actor: staff actions are audited by the desk. details
+// must hold no secrets (they are copied into the audit log for good).
+func RecordChange(ctx context.Context, tx *store.Tx, userID int, kind EventKind, ec EventContext, details map[string]any) error {
+	if err := RecordEvent(ctx, tx.Ent, userID, kind, ec, details); err != nil {
+		return err
+	}
+	u, err := tx.Ent.User.Get(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("account: audit %s of user %d: %w", kind, userID, err)
+	}
+	d := make(map[string]any, len(details)+2)
+	for k, v := range details {
+		d[k] = v
+	}
+	if ec.IP != "" {
+		d["ip"] = ec.IP
+	}
+	if ec.Device != "" {
+		d["browser"] = ec.Device // DetailDevice may already name a revoked device
+	}
+	_, err = audit.Append(ctx, tx, audit.Entry{
+		ActorID:    &u.ID,
+		ActorLabel: "user " + u.Username,
+		Action:     "account." + string(kind),
+		TargetType: "user",
+		TargetID:   strconv.Itoa(u.ID),
+		Details:    d,
+	})
+	if err != nil {
+		return fmt.Errorf("account: audit %s of user %d: %w", kind, userID, err)
 	}
 	return nil
 }

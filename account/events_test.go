@@ -2,9 +2,18 @@ package account_test
 
 import (
 	"context"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/recoverydesk/recoverydesk/account"
+	"github.com/recoverydesk/recoverydesk/ent"
+	"github.com/recoverydesk/recoverydesk/ent/auditevent"
+	"github.com/recoverydesk/recoverydesk/ent/session"
+	"github.com/recoverydesk/recoverydesk/internal/audit"
+	"github.com/recoverydesk/recoverydesk/internal/store"
 	"github.com/recoverydesk/recoverydesk/internal/testdb"
 )
 
@@ -74,8 +83,8 @@ func TestEventRecordRefusesUnknownUser(t *testing.T) {
 func TestEventKindsDescribe(t *testing.T) {
 	t.Parallel()
 	kinds := account.EventKinds()
-	if len(kinds) != 22 {
-		t.Errorf("%d kinds, want the 22 listed", len(kinds))
+	if len(kinds) != 24 {
+		t.Errorf("%d kinds, want the 24 listed", len(kinds))
 	}
 	seen := map[string]account.EventKind{}
 	for _, k := range kinds {
@@ -110,5 +119,118 @@ func TestSummarizeUserAgent(t *testing.T) {
 		if got := account.SummarizeUserAgent(tc.ua); got != tc.want {
 			t.Errorf("SummarizeUserAgent(%q) = %q, want %q", tc.ua, got, tc.want)
 		}
+	}
+}
+
+// auditActions are the audit actions whose target is userID, oldest first.
+func auditActions(t *testing.T, st *store.Store, userID int) []string {
+	t.Helper()
+	rows, err := st.Ent.AuditEvent.Query().
+		Where(auditevent.TargetType("user"), auditevent.TargetID(strconv.Itoa(userID))).
+		Order(ent.Asc(auditevent.FieldID)).All(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		if r.ActorID == nil || *r.ActorID != userID || !strings.HasPrefix(r.ActorLabel, "user ") {
+			t.Errorf("audit row %d (%s): actor %v %q, want the user themself", r.ID, r.Action, r.ActorID, r.ActorLabel)
+		}
+		out[i] = r.Action
+	}
+	return out
+}
+
+// TestSecurityChangesAreAudited makes each change through its service and
+// checks it appended exactly one audit row naming it, that refused changes
+// append none, and that the chain still verifies.
+func TestSecurityChangesAreAudited(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, st := newServices(t)
+	at := account.Attempt{IP: "192.0.2.9", UserAgent: "test"}
+	u := newEmailUser(t, s.Accounts, at)
+	_, sess, _ := signedIn(t, s, st)
+
+	steps := []struct {
+		name   string
+		change func() error
+		want   []string // actions appended; none when the change is refused
+	}{
+		{"add email", func() error { return s.Accounts.AddEmail(ctx, u.ID, "second-"+u.first, at) }, []string{"account.email_added"}},
+		{"add the same email again (refused)", func() error { return s.Accounts.AddEmail(ctx, u.ID, "second-"+u.first, at) }, nil},
+		{"verify email", func() error {
+			_, err := s.Accounts.VerifyEmail(ctx, linkToken(t, u.ID, account.MailEmailVerification), at)
+			return err
+		}, []string{"account.email_verified"}},
+		{"make primary", func() error {
+			return s.Accounts.MakePrimary(ctx, u.ID, emailOf(t, u.ID, "second-"+u.first).ID, at)
+		}, []string{"account.primary_email_changed"}},
+		{"remove the primary email (refused)", func() error {
+			return s.Accounts.RemoveEmail(ctx, u.ID, emailOf(t, u.ID, "second-"+u.first).ID, at)
+		}, nil},
+		{"remove email", func() error { return s.Accounts.RemoveEmail(ctx, u.ID, emailOf(t, u.ID, u.first).ID, at) }, []string{"account.email_removed"}},
+		{"regenerate recovery codes", func() error {
+			_, err := s.Security.RegenerateRecoveryCodes(ctx, u.ID, at)
+			return err
+		}, []string{"account.recovery_codes_generated"}},
+		{"confirm TOTP with a malformed code (refused)", func() error {
+			if _, err := s.TOTP.StartEnrolment(ctx, u.ID); err != nil {
+				return nil // fails the step: the refusal must come from the confirmation
+			}
+			return s.ConfirmTOTPEnrolment(ctx, u.ID, "000000x", at)
+		}, nil},
+		{"add TOTP", func() error {
+			secret, err := s.TOTP.StartEnrolment(ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			return s.ConfirmTOTPEnrolment(ctx, u.ID, account.TOTPCode(secret, account.TOTPStep(time.Now())), at)
+		}, []string{"account.totp_added"}},
+		{"revoke another user's session (refused)", func() error { return s.Security.RevokeSession(ctx, u.ID, sess.ID, at) }, nil},
+		{"revoke device", func() error {
+			d, err := st.Ent.TrustedDevice.Create().SetUserID(u.ID).SetDeviceHash([]byte("audited device")).Save(ctx)
+			if err != nil {
+				return err
+			}
+			return s.Security.RevokeDevice(ctx, u.ID, d.ID, at)
+		}, []string{"account.device_revoked"}},
+		{"change password", func() error {
+			_, err := s.Accounts.ChangePassword(ctx, u.ID, "quartz lantern meadow seven", []string{"password"}, at)
+			return err
+		}, []string{"account.password_changed"}},
+		{"revoke session", func() error {
+			own, err := st.Ent.Session.Query().Where(session.UserID(u.ID), session.RevokedAtIsNil()).Only(ctx)
+			if err != nil {
+				return err
+			}
+			return s.Security.RevokeSession(ctx, u.ID, own.ID, at)
+		}, []string{"account.session_revoked"}},
+		{"revoke it again (refused)", func() error {
+			own, err := st.Ent.Session.Query().Where(session.UserID(u.ID)).Only(ctx)
+			if err != nil {
+				return err
+			}
+			return s.Security.RevokeSession(ctx, u.ID, own.ID, at)
+		}, nil},
+	}
+	before := auditActions(t, st, u.ID)
+	for _, step := range steps {
+		err := step.change()
+		if (err == nil) != (step.want != nil) {
+			t.Fatalf("%s: err = %v", step.name, err)
+		}
+		after := auditActions(t, st, u.ID)
+		if got := after[len(before):]; !slices.Equal(got, step.want) {
+			t.Errorf("%s appended %q, want %q", step.name, got, step.want)
+		}
+		before = after
+	}
+	res, err := audit.Verify(ctx, st.Ent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.FirstBroken != nil {
+		t.Errorf("audit chain broken at %+v", res.FirstBroken)
 	}
 }

@@ -200,7 +200,7 @@ func (s *Services) factorChanged(ctx context.Context, tx *store.Tx, userID int, 
 	if name != "" {
 		details["name"] = name
 	}
-	if err := RecordEvent(ctx, tx.Ent, userID, kind, at.events(), details); err != nil {
+	if err := RecordChange(ctx, tx, userID, kind, at.events(), details); err != nil {
 		return err
 	}
 	u, to, err := primaryAddress(ctx, tx.Ent, userID)

@@ -217,7 +217,7 @@ func (l *Login) WithRecoveryCode(ctx context.Context, pendingToken, code string,
 		if err != nil {
 			return err
 		}
-		if err := RecordEvent(ctx, tx.Ent, userID, EventRecoveryCodeUsed, a.events(), map[string]any{"left": left}); err != nil {
+		if err := RecordChange(ctx, tx, userID, EventRecoveryCodeUsed, a.events(), map[string]any{"left": left}); err != nil {
 			return err
 		}
 		return l.mailer.SendRecoveryCodeUsed(ctx, tx, to, RecoveryCodeUsedMail{UserID: userID, Username: u.Username, Remaining: left, Origin: a.origin(l.now())})

@@ -199,7 +199,7 @@ func (l *Login) HeldStatus(ctx context.Context, pendingToken string, a Attempt) 
 			Exec(ctx); err != nil {
 			return fmt.Errorf("account: trust device of user %d: %w", userID, err)
 		}
-		return RecordEvent(ctx, tx.Ent, userID, EventDeviceTrusted, a.events(), nil)
+		return RecordChange(ctx, tx, userID, EventDeviceTrusted, a.events(), nil)
 	}, a)
 }
 

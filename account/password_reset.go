@@ -139,7 +139,7 @@ func (a *Accounts) setPassword(ctx context.Context, tx *store.Tx, u *ent.User, h
 	if err := revokeAllDevices(ctx, tx.Ent, u.ID, now); err != nil {
 		return err
 	}
-	if err := RecordEvent(ctx, tx.Ent, u.ID, kind, at.events(), nil); err != nil {
+	if err := RecordChange(ctx, tx, u.ID, kind, at.events(), nil); err != nil {
 		return err
 	}
 	_, to, err := primaryAddress(ctx, tx.Ent, u.ID)

@@ -141,7 +141,7 @@ func (a *Accounts) Register(ctx context.Context, r Registration, at Attempt) (*e
 		if err := tx.Ent.EmailAddress.Create().SetUserID(u.ID).SetAddress(email).SetAddressNormalized(NormalizeEmail(email)).SetPrimary(true).Exec(ctx); err != nil {
 			return fmt.Errorf("account: add email of user %d: %w", u.ID, err)
 		}
-		if err := RecordEvent(ctx, tx.Ent, u.ID, EventEmailAdded, at.events(), map[string]any{"address": email}); err != nil {
+		if err := RecordChange(ctx, tx, u.ID, EventEmailAdded, at.events(), map[string]any{"address": email}); err != nil {
 			return err
 		}
 		return a.sendVerification(ctx, tx, u, email)
@@ -193,7 +193,7 @@ func (a *Accounts) VerifyEmail(ctx context.Context, token string, at Attempt) (i
 		if n == 0 {
 			return ErrTokenUsed
 		}
-		return RecordEvent(ctx, tx.Ent, userID, EventEmailVerified, at.events(), map[string]any{"address": *t.Email})
+		return RecordChange(ctx, tx, userID, EventEmailVerified, at.events(), map[string]any{"address": *t.Email})
 	})
 	return userID, err
 }

@@ -122,17 +122,19 @@ var ErrNotFound = errors.New("account: not found")
 
 // RevokeSession ends one of the user's sessions.
 func (s *Security) RevokeSession(ctx context.Context, userID, sessionID int, at Attempt) error {
-	n, err := s.st.Ent.Session.Update().
-		Where(session.ID(sessionID), session.UserID(userID), session.RevokedAtIsNil()).
-		SetRevokedAt(s.now()).
-		Save(ctx)
-	if err != nil {
-		return fmt.Errorf("account: revoke session %d: %w", sessionID, err)
-	}
-	if n == 0 {
-		return ErrNotFound
-	}
-	return RecordEvent(ctx, s.st.Ent, userID, EventSessionRevoked, at.events(), map[string]any{"session": sessionID})
+	return s.st.InTx(ctx, func(ctx context.Context, tx *store.Tx) error {
+		n, err := tx.Ent.Session.Update().
+			Where(session.ID(sessionID), session.UserID(userID), session.RevokedAtIsNil()).
+			SetRevokedAt(s.now()).
+			Save(ctx)
+		if err != nil {
+			return fmt.Errorf("account: revoke session %d: %w", sessionID, err)
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		return RecordChange(ctx, tx, userID, EventSessionRevoked, at.events(), map[string]any{"session": sessionID})
+	})
 }
 
 // DeviceInfo is a trusted browser as the security page lists it.
@@ -164,17 +166,19 @@ func (s *Security) ListDevices(ctx context.Context, userID int) ([]DeviceInfo, e
 // RevokeDevice stops trusting one browser: its next TOTP or recovery-code
 // login is held again.
 func (s *Security) RevokeDevice(ctx context.Context, userID, deviceID int, at Attempt) error {
-	n, err := s.st.Ent.TrustedDevice.Update().
-		Where(trusteddevice.ID(deviceID), trusteddevice.UserID(userID), trusteddevice.RevokedAtIsNil()).
-		SetRevokedAt(s.now()).
-		Save(ctx)
-	if err != nil {
-		return fmt.Errorf("account: revoke device %d: %w", deviceID, err)
-	}
-	if n == 0 {
-		return ErrNotFound
-	}
-	return RecordEvent(ctx, s.st.Ent, userID, EventDeviceRevoked, at.events(), map[string]any{"device": deviceID})
+	return s.st.InTx(ctx, func(ctx context.Context, tx *store.Tx) error {
+		n, err := tx.Ent.TrustedDevice.Update().
+			Where(trusteddevice.ID(deviceID), trusteddevice.UserID(userID), trusteddevice.RevokedAtIsNil()).
+			SetRevokedAt(s.now()).
+			Save(ctx)
+		if err != nil {
+			return fmt.Errorf("account: revoke device %d: %w", deviceID, err)
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		return RecordChange(ctx, tx, userID, EventDeviceRevoked, at.events(), map[string]any{"device": deviceID})
+	})
 }
 
 // revokeAllDevices ends the trust of every browser (password change, 2FA
@@ -215,7 +219,7 @@ func (s *Security) RegenerateRecoveryCodes(ctx context.Context, userID int, at A
 		if err := tx.Ent.RecoveryCode.CreateBulk(creates...).Exec(ctx); err != nil {
 			return fmt.Errorf("account: store recovery codes of user %d: %w", userID, err)
 		}
-		if err := RecordEvent(ctx, tx.Ent, userID, EventRecoveryCodesGenerated, at.events(), nil); err != nil {
+		if err := RecordChange(ctx, tx, userID, EventRecoveryCodesGenerated, at.events(), nil); err != nil {
 			return err
 		}
 		u, to, err := primaryAddress(ctx, tx.Ent, userID)

@@ -40,6 +40,27 @@ type CaseFile struct {
 	// challenge (those without a repository URL cannot be chosen).
 	Projects []ProjectChoice
 	LiveEvidence
+	Handling
+}
+
+// Handling is the staff's handling of a case: who has it, its tags, its
+// SLA clock, and everything that happened to it.
+type Handling struct {
+	// Assignee is the assigned staff member's username, "" when nobody.
+	AssigneeID *int
+	Assignee   string
+	Tags       []string
+	// The SLA clock: deadlines, when staff first replied, and when the
+	// case was settled; nil when not set.
+	FirstResponseDue, FirstRespondedAt *time.Time
+	ResolutionDue, ResolvedAt          *time.Time
+	// MergedInto is the reference of the case this one was merged into
+	// (following merges of merges), "" when it was not merged.
+	MergedInto string
+	// Timeline is everything that happened, in order; Audit the audit
+	// rows about the case and the cases merged into it.
+	Timeline []TimelineEntry
+	Audit    []AuditLine
 }
 
 // AccountSummary names the account a case is about.
@@ -188,7 +209,41 @@ func (e *Evidence) CaseFile(ctx context.Context, ref string) (*CaseFile, error) 
 	if f.LiveEvidence, err = e.live(ctx, c.ID); err != nil {
 		return nil, err
 	}
+	if f.Handling, err = e.handlingOf(ctx, c); err != nil {
+		return nil, err
+	}
 	return f, nil
+}
+
+// handlingOf reads the staff's handling of case c.
+func (e *Evidence) handlingOf(ctx context.Context, c *ent.SupportCase) (Handling, error) {
+	tr := Handling{
+		AssigneeID: c.AssigneeID, Tags: c.Tags,
+		FirstResponseDue: c.FirstResponseDue, FirstRespondedAt: c.FirstRespondedAt,
+		ResolutionDue: c.ResolutionDue, ResolvedAt: c.ResolvedAt,
+	}
+	if c.AssigneeID != nil {
+		u, err := e.st.Ent.User.Get(ctx, *c.AssigneeID)
+		if err != nil {
+			return tr, fmt.Errorf("desk: assignee of %s: %w", c.Reference, err)
+		}
+		tr.Assignee = u.Username
+	}
+	if c.MergedIntoID != nil {
+		ref, err := survivorRef(ctx, e.st.Ent, c.Reference)
+		if err != nil {
+			return tr, err
+		}
+		tr.MergedInto = ref
+	}
+	var err error
+	if tr.Timeline, err = timeline(ctx, e.st.Ent, c); err != nil {
+		return tr, err
+	}
+	if tr.Audit, err = auditTrail(ctx, e.st.Ent, c); err != nil {
+		return tr, err
+	}
+	return tr, nil
 }
 
 // Live returns the evidence part of case ref's page, or ErrNotFound.

@@ -57,10 +57,16 @@ func (l dbLookup) CaseByMessageID(ctx context.Context, ids []string) (int, bool,
 	if i < 0 {
 		return 0, false, nil
 	}
-	return caseOf[ids[i]], true, nil
+	// A reply to mail of a merged case belongs to the case it went into.
+	id, err := survivorID(ctx, l.client, caseOf[ids[i]])
+	if err != nil {
+		return 0, false, err
+	}
+	return id, true, nil
 }
 
-// CaseByReference finds the case with reference ref.
+// CaseByReference finds the case with reference ref, or the case it was
+// merged into.
 func (l dbLookup) CaseByReference(ctx context.Context, ref string) (int, bool, error) {
 	id, err := l.client.SupportCase.Query().Where(supportcase.Reference(ref)).OnlyID(ctx)
 	if ent.IsNotFound(err) {
@@ -68,6 +74,9 @@ func (l dbLookup) CaseByReference(ctx context.Context, ref string) (int, bool, e
 	}
 	if err != nil {
 		return 0, false, fmt.Errorf("desk: case %s: %w", ref, err)
+	}
+	if id, err = survivorID(ctx, l.client, id); err != nil {
+		return 0, false, err
 	}
 	return id, true, nil
 }

@@ -164,7 +164,9 @@ func (in *Intake) AddInformation(ctx context.Context, ref, token, text string, f
 	})
 }
 
-// caseByLink finds the case of a status link, or ErrNotFound.
+// caseByLink finds the case of a status link, or ErrNotFound. The token
+// is the case's own (from the acknowledgement) or a live case_status
+// action token of that case minted by staff.
 func (in *Intake) caseByLink(ctx context.Context, client *ent.Client, ref, token string) (*ent.SupportCase, error) {
 	ref, ok := NormalizeReference(ref)
 	if !ok || token == "" {
@@ -178,7 +180,15 @@ func (in *Intake) caseByLink(ctx context.Context, client *ent.Client, ref, token
 		return nil, fmt.Errorf("desk: find case %s: %w", ref, err)
 	}
 	sum := sha256.Sum256([]byte(token))
-	if subtle.ConstantTimeCompare(sum[:], c.StatusTokenHash) != 1 {
+	if subtle.ConstantTimeCompare(sum[:], c.StatusTokenHash) == 1 {
+		return c, nil
+	}
+	// Staff may have sent a newer link (a canned reply's {{status_link}}).
+	ok, err = statusLinkCase(ctx, client, c.ID, token, in.now())
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
 		return nil, ErrNotFound
 	}
 	return c, nil

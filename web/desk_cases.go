@@ -4,19 +4,24 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/recoverydesk/recoverydesk/desk"
+	"github.com/recoverydesk/recoverydesk/ent/supportcase"
 	"github.com/recoverydesk/recoverydesk/web/views/pages"
 )
 
 // deskCasePath is the staff page of case ref.
 func deskCasePath(ref string) string { return desk.PathDeskCase + url.PathEscape(ref) }
 
-// deskCaseShow is the staff case page.
+// deskCaseShow is the staff case page. A case merged into another
+// redirects to the survivor, following merges of merges.
 func (h *handler) deskCaseShow(c *fiber.Ctx) error {
-	return h.renderDeskCase(c, c.Params("ref"), fiber.StatusOK, "", nil)
+	return h.renderDeskCaseForm(c, c.Params("ref"), fiber.StatusOK, pages.DeskCaseForm{}, nil)
 }
 
 // deskCaseEvidence answers the case page's live region alone, for the
@@ -65,8 +70,15 @@ func (h *handler) deskRepoChallenge(c *fiber.Ctx) error {
 }
 
 // renderDeskCase renders the staff case page; project and errs are the
-// repository challenge form's state.
+// repository challenge form's state (or another form's errors, keyed by
+// field).
 func (h *handler) renderDeskCase(c *fiber.Ctx, ref string, status int, project string, errs map[string]string) error {
+	return h.renderDeskCaseForm(c, ref, status, pages.DeskCaseForm{Project: project}, errs)
+}
+
+// renderDeskCaseForm renders the staff case page with the action forms
+// holding form and errs next to their fields.
+func (h *handler) renderDeskCaseForm(c *fiber.Ctx, ref string, status int, form pages.DeskCaseForm, errs map[string]string) error {
 	if h.ev == nil {
 		return fiber.ErrNotFound
 	}
@@ -77,6 +89,10 @@ func (h *handler) renderDeskCase(c *fiber.Ctx, ref string, status int, project s
 	if err != nil {
 		return fmt.Errorf("web: desk case %q: %w", ref, err)
 	}
+	if f.MergedInto != "" {
+		return c.Redirect(deskCasePath(f.MergedInto), fiber.StatusSeeOther)
+	}
+	project := form.Project
 	now := h.now()
 	v := pages.DeskCaseView{
 		Page:          h.page(c, f.Reference+": "+f.Subject),
@@ -136,7 +152,68 @@ func (h *handler) renderDeskCase(c *fiber.Ctx, ref string, status int, project s
 	for _, m := range f.Mails {
 		v.Mails = append(v.Mails, pages.DeskMail{To: m.To, Subject: m.Subject, Purpose: m.Purpose, Status: m.Status, LastError: m.LastError, At: m.At})
 	}
+	if err := h.fillHandling(c, &v, f, form, now); err != nil {
+		return err
+	}
 	return render(c, status, pages.DeskCase(v))
+}
+
+// fillHandling adds the triage part of the case page: header, action
+// forms, presence, timeline, audit trail and the decision panel.
+func (h *handler) fillHandling(c *fiber.Ctx, v *pages.DeskCaseView, f *desk.CaseFile, form pages.DeskCaseForm, now time.Time) error {
+	ctx := c.UserContext()
+	stopped := desk.Settled(supportcase.Status(f.Status)) || f.Status == string(supportcase.StatusResetScheduled)
+	v.Assignee, v.Tags = f.Assignee, f.Tags
+	v.FirstResponse = pages.SLAWords(f.FirstResponseDue, f.FirstRespondedAt, stopped, now)
+	v.Resolution = pages.SLAWords(f.ResolutionDue, f.ResolvedAt, stopped, now)
+	if form.Tags == "" && v.Errors["tags"] == "" {
+		form.Tags = strings.Join(f.Tags, ", ")
+	}
+	if form.Assignee == "" && f.AssigneeID != nil && v.Errors["assignee"] == "" {
+		form.Assignee = strconv.Itoa(*f.AssigneeID)
+	}
+	if form.Status == "" {
+		form.Status = f.Status
+	}
+	v.Form = form
+	for _, st := range desk.ManualStatuses {
+		v.Statuses = append(v.Statuses, string(st))
+	}
+	for _, e := range f.Timeline {
+		v.Timeline = append(v.Timeline, pages.DeskTimelineEntry{
+			At: e.At, Kind: e.Kind, Actor: e.Actor, Title: e.Title, Body: e.Body,
+			Subject: e.Subject, Channel: e.Channel, Delivery: e.Delivery, Internal: e.Internal,
+		})
+	}
+	for _, a := range f.Audit {
+		v.Audit = append(v.Audit, pages.DeskAuditLine{At: a.At, Actor: a.Actor, Action: a.Action, Case: a.Case, Details: a.Details})
+	}
+	v.Decision = h.decisionView(c, f)
+	v.Presence.Src = deskCasePath(f.Reference) + "/presence"
+	if h.tr == nil {
+		return nil
+	}
+	staff, err := h.tr.StaffMembers(ctx)
+	if err != nil {
+		return fmt.Errorf("web: desk case %s: %w", f.Reference, err)
+	}
+	for _, m := range staff {
+		v.Staff = append(v.Staff, pages.DeskStaff{ID: m.ID, Username: m.Username, Role: m.Role})
+	}
+	canned, err := h.tr.CannedReplies(ctx)
+	if err != nil {
+		return fmt.Errorf("web: desk case %s: %w", f.Reference, err)
+	}
+	for _, r := range canned {
+		v.Canned = append(v.Canned, pages.DeskCanned{ID: r.ID, Name: r.Name, Body: r.Body})
+	}
+	if s := currentSession(c); s != nil {
+		v.ViewerID = s.UserID
+		if v.Presence.Others, err = h.presence(ctx, f.Reference, s.UserID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // stillHas lists, in words, what the requester said still works.

@@ -62,6 +62,10 @@ func newWebApp(rt *runtime, dev *web.DevMail) (*fiber.App, error) {
 	intake := desk.NewIntake(rt.store, outbox, signer, acct.Limits, rt.cfg.SiteName, rt.cfg.BaseURL, nil)
 	intake.SetSLA(slaPolicy(rt))
 	ev := newEvidence(rt, outbox, signer)
+	jobsUI, err := newJobsUI(rt)
+	if err != nil {
+		return nil, err
+	}
 	return web.New(web.Deps{
 		Config:   rt.cfg,
 		Logger:   rt.log,
@@ -72,6 +76,7 @@ func newWebApp(rt *runtime, dev *web.DevMail) (*fiber.App, error) {
 		Triage:   newTriage(rt, outbox, signer, ev),
 		Ready:    rt.ready,
 		DevMail:  dev,
+		JobsUI:   jobsUI,
 		// The quarantine page lists and retries what ingestion set
 		// aside; it works whether or not this process ingests.
 		Quarantine: &web.Quarantine{Inbound: newInbound(rt, outbox, signer), DB: rt.store.Ent},

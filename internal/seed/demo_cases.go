@@ -50,6 +50,42 @@ func insertCases(ctx context.Context, client *ent.Client, users demoUsers) error
 	if err := insertGeneralCase(ctx, client, users); err != nil {
 		return fmt.Errorf("seed: case %s: %w", generalCaseReference, err)
 	}
+	return insertCannedReplies(ctx, client, users)
+}
+
+// demoCannedReplies are the desk's canned replies, written by ada; the
+// placeholders are filled in per case when a reply is sent.
+var demoCannedReplies = []struct{ name, body string }{
+	{"Need more information", `Hello {{requester_name}},
+
+thank you for your request {{reference}}. Before we can go on we need a little
+more information. Please answer the questions on your case page, or reply to
+this email:
+
+  {{status_link}}
+
+- roughly when did you create the account?
+- which email addresses were on the account before?
+- which second factor did you use last (authenticator app, security key)?`},
+	{"Check your account's mailbox", `Hello {{requester_name}},
+
+we sent a confirmation link to the email addresses on the account. Please open
+it and answer the question there; it is valid for 72 hours. You can follow
+your case {{reference}} at {{status_link}}.`},
+}
+
+func insertCannedReplies(ctx context.Context, client *ent.Client, users demoUsers) error {
+	for _, r := range demoCannedReplies {
+		if err := client.CannedReply.Create().
+			SetName(r.name).
+			SetBody(r.body).
+			SetCreatedByID(users["ada"]).
+			SetCreatedAt(anchor()).
+			SetUpdatedAt(anchor()).
+			Exec(ctx); err != nil {
+			return fmt.Errorf("seed: canned reply %q: %w", r.name, err)
+		}
+	}
 	return nil
 }
 
@@ -57,6 +93,7 @@ func insertErinCase(ctx context.Context, client *ent.Client, users demoUsers) er
 	opened := at(2026, 10, 30, 9, 12)
 	address := "erin@example.org"
 	subject := "Locked out: phone stolen, recovery codes used up"
+	erinDue := desk.DefaultSLA.DeadlinesFor(supportcase.KindRecovery, opened)
 	c, err := client.SupportCase.Create().
 		SetReference(erinCaseReference).
 		SetKind(supportcase.KindRecovery).
@@ -75,9 +112,17 @@ func insertErinCase(ctx context.Context, client *ent.Client, users demoUsers) er
 			Explanation:          erinExplanation,
 			ClaimedProjects:      []string{"tinyjson", "pathwalk", "acme-http", "acme-metrics"},
 			ClaimedOrganizations: []string{demoOrganization},
+			// The private questions, answered right: with a clicked
+			// challenge link the assessment can recommend the reset.
+			AccountCreated:  "2019-03",
+			TwoFactorMethod: "totp",
+			LastUpload:      "2026-08",
 		}).
 		SetStatusTokenHash(statusTokenHash(erinCaseReference)).
 		SetTags([]string{}).
+		SetFirstResponseDue(erinDue.FirstResponse).
+		SetResolutionDue(erinDue.Resolution).
+		SetSLADue(erinDue.FirstResponse).
 		SetLastActivityAt(opened).
 		SetCreatedAt(opened).
 		SetUpdatedAt(opened).
@@ -132,6 +177,7 @@ func insertGeneralCase(ctx context.Context, client *ent.Client, users demoUsers)
 	answered := at(2026, 10, 28, 9, 5)
 	address := "priya.raman@example.com"
 	subject := "Taking over an abandoned project name"
+	due := desk.DefaultSLA.DeadlinesFor(supportcase.KindGeneral, asked)
 	c, err := client.SupportCase.Create().
 		SetReference(generalCaseReference).
 		SetKind(supportcase.KindGeneral).
@@ -144,6 +190,9 @@ func insertGeneralCase(ctx context.Context, client *ent.Client, users demoUsers)
 		SetAssigneeID(users["sam"]).
 		SetTags([]string{"project-name"}).
 		SetFirstRespondedAt(answered).
+		SetFirstResponseDue(due.FirstResponse).
+		SetResolutionDue(due.Resolution).
+		SetSLADue(due.Resolution).
 		SetLastActivityAt(answered).
 		SetCreatedAt(asked).
 		SetUpdatedAt(answered).

@@ -82,3 +82,72 @@
 
   schedule();
 })();
+
+// The presence banner says who else has the case open. Every 5 seconds
+// the page tells the server it is still open (a POST with the page's
+// CSRF token) and swaps in the banner the server answers. Without this
+// script the banner is correct when the page loads.
+(function () {
+  "use strict";
+  var EVERY = 5000;
+  var banner = document.getElementById("desk-presence");
+  var csrf = document.querySelector('input[name="_csrf"]');
+  if (!banner || !banner.getAttribute("data-src") || !csrf || !window.fetch) {
+    return;
+  }
+  var src = banner.getAttribute("data-src");
+
+  function tick() {
+    window.fetch(src, {
+      method: "POST",
+      credentials: "same-origin",
+      cache: "no-store",
+      headers: { "X-CSRF-Token": csrf.value, "X-Requested-With": "fetch" },
+    }).then(function (res) {
+      if (res.redirected || res.status === 401 || res.status === 403 || res.status === 404) {
+        return;
+      }
+      if (!res.ok) {
+        window.setTimeout(tick, EVERY);
+        return;
+      }
+      return res.text().then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("desk-presence");
+        if (fresh && fresh.innerHTML !== banner.innerHTML) {
+          banner.className = fresh.className;
+          banner.innerHTML = fresh.innerHTML;
+        }
+        window.setTimeout(tick, EVERY);
+      });
+    }).catch(function () {
+      window.setTimeout(tick, EVERY);
+    });
+  }
+
+  window.setTimeout(tick, EVERY);
+})();
+
+// Choosing a canned reply fills the reply box with its text (after what
+// is already typed). Without this script the form's Use button does the
+// same through the server.
+(function () {
+  "use strict";
+  var pick = document.querySelector("select[data-canned-target]");
+  if (!pick) {
+    return;
+  }
+  var box = document.getElementById(pick.getAttribute("data-canned-target"));
+  if (!box) {
+    return;
+  }
+  pick.addEventListener("change", function () {
+    var opt = pick.options[pick.selectedIndex];
+    var text = opt ? opt.getAttribute("data-body") : "";
+    if (!text) {
+      return;
+    }
+    var typed = box.value.replace(/\s+$/, "");
+    box.value = typed ? typed + "\n\n" + text : text;
+    box.focus();
+  });
+})();
