@@ -130,20 +130,27 @@ func TestMergeMovesThreadAndEvidence(t *testing.T) {
 
 	// The duplicate's requester still opens their status page, which can
 	// name the survivor; it shows none of the survivor's own messages.
-	if got, err := d.in.MergedInto(ctx, dup.Reference, dup.StatusToken); err != nil || got != into.Reference {
-		t.Errorf("merged into, for the duplicate's link: %q, %v", got, err)
+	if v, err := d.in.Status(ctx, into.Reference, into.StatusToken); err != nil || v.MergedInto != "" {
+		t.Errorf("status of the survivor: merged into %q, %v", v.MergedInto, err)
 	}
-	if got, err := d.in.MergedInto(ctx, into.Reference, into.StatusToken); err != nil || got != "" {
-		t.Errorf("merged into, for the survivor's link: %q, %v", got, err)
-	}
-	if _, err := d.in.MergedInto(ctx, dup.Reference, into.StatusToken); !errors.Is(err, desk.ErrNotFound) {
-		t.Errorf("merged into with another case's token: %v", err)
+	if _, err := d.in.Status(ctx, dup.Reference, into.StatusToken); !errors.Is(err, desk.ErrNotFound) {
+		t.Errorf("status with another case's token: %v", err)
 	}
 	v, err := d.in.Status(ctx, dup.Reference, dup.StatusToken)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(v.Messages) != 0 || v.Status != "Closed" {
+	if v.MergedInto != into.Reference {
+		t.Errorf("status of the duplicate: merged into %q, want %s", v.MergedInto, into.Reference)
+	}
+	// What the duplicate's requester adds goes to the survivor.
+	if err := d.in.AddInformation(ctx, dup.Reference, dup.StatusToken, "One more thing about my account.", nil, desk.Origin{}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := d.st.Ent.Message.Query().Where(message.CaseID(into.ID), message.BodyText("One more thing about my account.")).Count(ctx); err != nil || n != 1 {
+		t.Errorf("added information on the survivor: %d messages, %v", n, err)
+	}
+	if len(v.Messages) != 0 || v.Status != "Merged" {
 		t.Errorf("duplicate's status page after the merge: %s, %d messages", v.Status, len(v.Messages))
 	}
 }

@@ -32,6 +32,10 @@ type StatusView struct {
 	// sentence; never what the checks found.
 	Todo     []string
 	Messages []PublicMessage
+	// MergedInto is the reference of the case this one was merged into
+	// (staff found it was the same request); "" if it was not. What the
+	// requester adds here goes to that case.
+	MergedInto string
 }
 
 // PublicMessage is one public message of the case thread.
@@ -91,6 +95,12 @@ func (in *Intake) Status(ctx context.Context, ref, token string) (*StatusView, e
 	}
 	text := statusText[c.Status]
 	v := &StatusView{Reference: c.Reference, Status: text[0], Next: text[1], Created: c.CreatedAt, Todo: todo}
+	if c.MergedIntoID != nil {
+		if v.MergedInto, err = survivorRef(ctx, in.st.Ent, c.Reference); err != nil {
+			return nil, fmt.Errorf("desk: status of %s: %w", c.Reference, err)
+		}
+		v.Status, v.Next = "Merged", "This request is handled together with "+v.MergedInto+", which you also filed. What you add here goes there, and we write to you by email."
+	}
 	for _, m := range msgs {
 		folded := mailbox.FoldQuoted(m.BodyText, mailbox.ReplyAboveMarker)
 		v.Messages = append(v.Messages, PublicMessage{
@@ -124,6 +134,17 @@ func (in *Intake) AddInformation(ctx context.Context, ref, token, text string, f
 		c, err := in.caseByLink(ctx, tx.Ent, ref, token)
 		if err != nil {
 			return err
+		}
+		if c.MergedIntoID != nil {
+			// The requester's link still works after a merge; what they
+			// add belongs to the case staff work on.
+			id, err := survivorID(ctx, tx.Ent, *c.MergedIntoID)
+			if err != nil {
+				return fmt.Errorf("desk: add information to %s: %w", c.Reference, err)
+			}
+			if c, err = tx.Ent.SupportCase.Get(ctx, id); err != nil {
+				return fmt.Errorf("desk: add information to %s: survivor: %w", ref, err)
+			}
 		}
 		now := in.now()
 		msgID, err := in.addWebMessage(ctx, tx, c.ID, c.RequesterName, c.RequesterEmail, c.Subject, text, now)

@@ -55,18 +55,3 @@ func statusLinkCase(ctx context.Context, client *ent.Client, caseID int, token s
 	}
 	return ok, nil
 }
-
-// MergedInto returns, for the holder of case ref's status link, the
-// reference of the case it was merged into ("" when it was not), so the
-// status page can say where the request continues. It reveals only that
-// reference, nothing of the other case.
-func (in *Intake) MergedInto(ctx context.Context, ref, token string) (string, error) {
-	c, err := in.caseByLink(ctx, in.st.Ent, ref, token)
-	if err != nil {
-		return "", err
-	}
-	if c.MergedIntoID == nil {
-		return "", nil
-	}
-	return survivorRef(ctx, in.st.Ent, c.Reference)
-}

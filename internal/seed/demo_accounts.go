@@ -103,7 +103,7 @@ func demoAccounts() []accountSpec {
 		},
 		{
 			username: "ada", displayName: "Ada Kowalski", password: "demo-ada-2026!",
-			situation: `Desk admin: approves 2FA resets. Authenticator app (TOTP secret below), 8 recovery codes and a placeholder security key "YubiKey 5 NFC" (unusable in dev; approving a reset needs a real WebAuthn login).`,
+			situation: `Desk admin: approves 2FA resets. Authenticator app (TOTP secret below), 8 recovery codes and a placeholder security key "YubiKey 5 NFC" (unusable in dev: approving a reset needs a security-key sign-in, so add a virtual one from Chrome DevTools on /account/security; see the README).`,
 			staffRole: user.StaffRoleAdmin,
 			createdAt: at(2020, 11, 30, 10, 0), lastLoginAt: at(2026, 10, 31, 9, 12),
 			totpAt: at(2020, 11, 30, 10, 15), codesAt: at(2020, 11, 30, 10, 16),
