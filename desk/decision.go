@@ -119,10 +119,7 @@ func (t *Triage) Approve(ctx context.Context, ref string, actor Actor, in Approv
 		if len(fe) > 0 {
 			return fe
 		}
-		pending, err := tx.Ent.ResetApproval.Query().
-			Where(resetapproval.CaseID(c.ID), resetapproval.ResetRequestIDIsNil(), resetapproval.VoidedAtIsNil()).
-			Order(ent.Asc(resetapproval.FieldCreatedAt), ent.Asc(resetapproval.FieldID)).
-			All(ctx)
+		pending, err := pendingApprovals(tx.Ent.ResetApproval.Query(), c.ID).All(ctx)
 		if err != nil {
 			return fmt.Errorf("desk: approvals of %s: %w", c.Reference, err)
 		}
@@ -191,7 +188,7 @@ func decidable(ctx context.Context, tx *store.Tx, c *ent.SupportCase) error {
 		return fmt.Errorf("%w: %s is not linked to an account", ErrNotDecidable, c.Reference)
 	}
 	if Settled(c.Status) {
-		return fmt.Errorf("%w: %s is %s; reopen it first", ErrNotDecidable, c.Reference, strings.ReplaceAll(string(c.Status), "_", " "))
+		return fmt.Errorf("%w: %s is %s; reopen it first", ErrNotDecidable, c.Reference, words(string(c.Status)))
 	}
 	busy, err := tx.Ent.ResetRequest.Query().
 		Where(resetrequest.CaseID(c.ID), resetrequest.StatusEQ(resetrequest.StatusScheduled)).
@@ -203,6 +200,17 @@ func decidable(ctx context.Context, tx *store.Tx, c *ent.SupportCase) error {
 		return fmt.Errorf("%w: a reset of %s is already scheduled", ErrNotDecidable, c.Reference)
 	}
 	return nil
+}
+
+// pendingApprovals narrows q to the approvals of case caseID that wait
+// for a second admin, oldest first. An approval counts only while its
+// admin is still an active admin: a revoked or disabled admin's approval
+// must not let a single remaining admin schedule a reset the assessment
+// does not recommend.
+func pendingApprovals(q *ent.ResetApprovalQuery, caseID int) *ent.ResetApprovalQuery {
+	return q.Where(resetapproval.CaseID(caseID), resetapproval.ResetRequestIDIsNil(), resetapproval.VoidedAtIsNil(),
+		resetapproval.HasAdminWith(user.StaffRoleEQ(user.StaffRoleAdmin), user.StatusEQ(user.StatusActive))).
+		Order(ent.Asc(resetapproval.FieldCreatedAt), ent.Asc(resetapproval.FieldID))
 }
 
 // hasProof reports whether the case's evidence holds a proof of control
@@ -272,12 +280,17 @@ func (t *Triage) Deny(ctx context.Context, ref string, actor Actor, reason strin
 		return FieldErrors{"reason": "Give the reason; it is mailed to the requester."}
 	}
 	return t.st.InTx(ctx, func(ctx context.Context, tx *store.Tx) error {
-		c, err := staffCase(ctx, tx, actor, ref)
+		_, c, err := t.actOn(ctx, tx, ref, actor)
 		if err != nil {
 			return err
 		}
-		if c.Status == supportcase.StatusDenied {
+		switch {
+		case c.Status == supportcase.StatusDenied:
 			return fmt.Errorf("%w: %s is already denied", ErrNotDecidable, c.Reference)
+		case Settled(c.Status):
+			// A resolved case may have had its reset run: a denial
+			// mailed now would contradict what was done.
+			return fmt.Errorf("%w: %s is %s; reopen it first", ErrNotDecidable, c.Reference, words(string(c.Status)))
 		}
 		now := t.now()
 		username := ""
@@ -314,19 +327,6 @@ func (t *Triage) Deny(ctx context.Context, ref string, actor Actor, reason strin
 	})
 }
 
-// staffCase checks that actor works the desk and locks case ref, which
-// must not have been merged away.
-func staffCase(ctx context.Context, tx *store.Tx, actor Actor, ref string) (*ent.SupportCase, error) {
-	if _, err := staff(ctx, tx, actor, anyStaff...); err != nil {
-		return nil, err
-	}
-	c, err := lockCaseRef(ctx, tx, ref)
-	if err != nil {
-		return nil, err
-	}
-	return c, caseOpen(c)
-}
-
 // voidApprovals voids the approvals of case caseID that no reset used
 // (and those of cancelled resets), so they never count again.
 func voidApprovals(ctx context.Context, tx *store.Tx, caseID int, now time.Time) error {
@@ -353,7 +353,7 @@ func (t *Triage) AskMoreInfo(ctx context.Context, ref string, actor Actor, body 
 		return FieldErrors{"body": fmt.Sprintf("Shorten the message to at most %d bytes.", MaxReplyBytes)}
 	}
 	return t.st.InTx(ctx, func(ctx context.Context, tx *store.Tx) error {
-		c, err := staffCase(ctx, tx, actor, ref)
+		_, c, err := t.actOn(ctx, tx, ref, actor)
 		if err != nil {
 			return err
 		}
@@ -438,9 +438,7 @@ func (t *Triage) DecisionState(ctx context.Context, ref string, viewer Actor) (*
 	if c.Recommendation != nil {
 		s.Recommendation = Recommendation(*c.Recommendation)
 	}
-	pending, err := client.ResetApproval.Query().
-		Where(resetapproval.CaseID(c.ID), resetapproval.ResetRequestIDIsNil(), resetapproval.VoidedAtIsNil()).
-		WithAdmin().Order(ent.Asc(resetapproval.FieldCreatedAt)).All(ctx)
+	pending, err := pendingApprovals(client.ResetApproval.Query(), c.ID).WithAdmin().All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("desk: decision state of %s: %w", norm, err)
 	}

@@ -253,3 +253,67 @@ func TestApproveAfterRecommendationTurns(t *testing.T) {
 		t.Fatalf("reset %s after the denial", r.Status)
 	}
 }
+
+// An approval waiting for a second admin stops counting when its admin
+// loses the role: the remaining admin's approval is then only the first.
+func TestApproveRevokedFirstAdminDoesNotCount(t *testing.T) {
+	ctx := context.Background()
+	fx := newDecision(t, 0)
+	_, f := fx.recoveryCase(t, desk.RecommendChallenge)
+	first, second := decAdmin(t, fx, user.StaffRoleAdmin), decAdmin(t, fx, user.StaffRoleAdmin)
+	if res, err := fx.tr.Approve(ctx, f.Reference, first, desk.ApproveInput{Reason: "Looks right to me."}); err != nil || res.Scheduled {
+		t.Fatalf("first approval: %+v %v", res, err)
+	}
+	fx.st.Ent.User.UpdateOneID(first.UserID).SetStaffRole(user.StaffRoleAgent).ExecX(ctx)
+	st, err := fx.tr.DecisionState(ctx, f.Reference, second)
+	if err != nil || len(st.Pending) != 0 || !st.NeedsSecondAdmin {
+		t.Fatalf("panel after the revocation: %+v %v", st, err)
+	}
+	res, err := fx.tr.Approve(ctx, f.Reference, second, desk.ApproveInput{Reason: "Agreed."})
+	if err != nil || res.Scheduled {
+		t.Fatalf("approval beside a revoked admin's: %+v %v, want recorded only", res, err)
+	}
+	if n := len(fx.resetsOf(t, f.ID)); n != 0 {
+		t.Fatalf("%d resets scheduled on one active admin's approval", n)
+	}
+}
+
+// Closing a case ends the approvals waiting on it: once reopened, a
+// single admin's approval is again only the first of two.
+func TestCloseVoidsPendingApprovals(t *testing.T) {
+	ctx := context.Background()
+	fx := newDecision(t, 0)
+	_, f := fx.recoveryCase(t, desk.RecommendChallenge)
+	first, second := decAdmin(t, fx, user.StaffRoleAdmin), decAdmin(t, fx, user.StaffRoleAdmin)
+	if _, err := fx.tr.Approve(ctx, f.Reference, first, desk.ApproveInput{Reason: "Looks right to me."}); err != nil {
+		t.Fatal(err)
+	}
+	if err := fx.tr.SetStatus(ctx, f.Reference, second, string(supportcase.StatusClosed), "duplicate of a phone call"); err != nil {
+		t.Fatal(err)
+	}
+	if err := fx.tr.SetStatus(ctx, f.Reference, second, string(supportcase.StatusReadyForDecision), "they wrote again"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := fx.tr.Approve(ctx, f.Reference, second, desk.ApproveInput{Reason: "Agreed."})
+	if err != nil || res.Scheduled || len(fx.resetsOf(t, f.ID)) != 0 {
+		t.Fatalf("approval after closing and reopening: %+v %v, want recorded only", res, err)
+	}
+}
+
+// A settled case is reopened before it is denied: a denial mailed after a
+// reset ran would contradict it.
+func TestDenyRefusesSettledCase(t *testing.T) {
+	ctx := context.Background()
+	fx := newDecision(t, 0)
+	_, f := fx.recoveryCase(t, desk.RecommendChallenge)
+	agent := decAdmin(t, fx, user.StaffRoleAgent)
+	if err := fx.tr.SetStatus(ctx, f.Reference, agent, string(supportcase.StatusClosed), ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := fx.tr.Deny(ctx, f.Reference, agent, "Not theirs."); !errors.Is(err, desk.ErrNotDecidable) {
+		t.Fatalf("deny a closed case: %v, want ErrNotDecidable", err)
+	}
+	if ms := mails(t, fx.st, f.ID, desk.MailCaseDenied); len(ms) != 0 {
+		t.Fatalf("%d denial mails for a refused denial", len(ms))
+	}
+}

@@ -70,7 +70,7 @@ func (t *Triage) ReplyWith(ctx context.Context, ref string, actor Actor, f Reply
 				return err
 			}
 			details["status"] = string(to)
-			if err := setStatus(ctx, tx, c, &u.ID, to, "replied", now); err != nil {
+			if err := setManualStatus(ctx, tx, c, u.ID, to, "replied", now); err != nil {
 				return err
 			}
 		}

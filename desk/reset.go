@@ -2,9 +2,6 @@ package desk
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"net/mail"
 	"time"
@@ -42,8 +39,9 @@ const (
 // verified address of the account.
 const CancelLinkActor = "account owner (cancel link)"
 
-// whenLayout writes a reset's time for people, always in UTC.
-const whenLayout = "Monday 2 January 2006 at 15:04 UTC"
+// WhenLayout writes a reset's time for people, always in UTC: in its
+// mails and on the pages that confirm or cancel it.
+const WhenLayout = "Monday 2 January 2006 at 15:04 UTC"
 
 // scheduled is what an approval schedules.
 type scheduled struct {
@@ -69,7 +67,9 @@ type resetMailData struct {
 // moves the case to reset_scheduled and mails every verified address of
 // the account the time and the cancel link, all in tx.
 func (t *Triage) schedule(ctx context.Context, tx *store.Tx, c *ent.SupportCase, actorID int, s scheduled, pending []*ent.ResetApproval, now time.Time) (*ent.ResetRequest, error) {
-	token, hash, err := newCancelToken()
+	// The cancel link's secret is made like a status link's: 256 random
+	// bits, of which the database keeps only the hash.
+	token, hash, err := newStatusToken()
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +127,7 @@ func (t *Triage) schedule(ctx context.Context, tx *store.Tx, c *ent.SupportCase,
 	link.RawQuery = "token=" + token
 	addrs, err := t.mailAccount(ctx, tx, c, u, MailResetScheduled, resetMailData{
 		SiteName: t.siteName, Reference: c.Reference, Username: u.Username,
-		When: at.UTC().Format(whenLayout), CancelURL: link.String(), NewEmail: s.newEmail,
+		When: at.UTC().Format(WhenLayout), CancelURL: link.String(), NewEmail: s.newEmail,
 	})
 	if err != nil {
 		return nil, err
@@ -185,21 +185,6 @@ func (t *Triage) mailAccount(ctx context.Context, tx *store.Tx, c *ent.SupportCa
 	return sent, nil
 }
 
-// newCancelToken returns 256 random bits, URL-safe, and their hash.
-func newCancelToken() (string, []byte, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", nil, fmt.Errorf("desk: cancel token: %w", err)
-	}
-	token := base64.RawURLEncoding.EncodeToString(b)
-	return token, cancelHash(token), nil
-}
-
-func cancelHash(token string) []byte {
-	h := sha256.Sum256([]byte(token))
-	return h[:]
-}
-
 // ResetCancel is what the cancel page shows: which account's reset, and
 // when it would run.
 type ResetCancel struct {
@@ -232,7 +217,7 @@ func (t *Triage) resetByToken(ctx context.Context, client *ent.Client, token str
 	if token == "" || len(token) > 128 {
 		return nil, account.ErrTokenInvalid
 	}
-	q := client.ResetRequest.Query().Where(resetrequest.CancelTokenHash(cancelHash(token)))
+	q := client.ResetRequest.Query().Where(resetrequest.CancelTokenHash(tokenHash(token)))
 	if lock {
 		q.ForUpdate()
 	}
@@ -331,7 +316,7 @@ func (t *Triage) alertStaff(ctx context.Context, tx *store.Tx, c *ent.SupportCas
 	subject, body, err := t.tmpl.Render(MailResetCancelledStaff, struct {
 		SiteName, Reference, Username, When, CancelledAt, IP, CaseURL string
 	}{
-		t.siteName, c.Reference, u.Username, r.ScheduledFor.UTC().Format(whenLayout), now.UTC().Format(whenLayout),
+		t.siteName, c.Reference, u.Username, r.ScheduledFor.UTC().Format(WhenLayout), now.UTC().Format(WhenLayout),
 		at.IP, t.baseURL.JoinPath(PathDeskCase, c.Reference).String(),
 	})
 	if err != nil {
@@ -394,7 +379,7 @@ func (t *Triage) ExecuteReset(ctx context.Context, id int) error {
 		}
 		addrs, err := t.mailAccount(ctx, tx, c, u, MailResetDone, resetMailData{
 			SiteName: t.siteName, Reference: c.Reference, Username: u.Username,
-			When: now.UTC().Format(whenLayout), NewEmail: res.NewEmail,
+			When: now.UTC().Format(WhenLayout), NewEmail: res.NewEmail,
 			LoginURL: t.baseURL.JoinPath("/login").String(),
 		})
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -213,6 +214,41 @@ func TestCancelLink(t *testing.T) {
 	}
 	if f, err := account.LoadSecondFactors(ctx, fx.st.Ent, a.User.ID); err != nil || !f.TOTP || f.WebAuthn != 1 {
 		t.Fatalf("factors after a cancelled reset's job: %+v %v", f, err)
+	}
+}
+
+// The link is spent once however many clicks race: the row lock makes
+// every other one see the cancelled reset.
+func TestCancelLinkRace(t *testing.T) {
+	ctx := context.Background()
+	fx := newDecision(t, 0)
+	_, f, _ := fx.approved(t, desk.ApproveInput{})
+	token := fx.cancelToken(t, f.ID)
+	const clicks = 6
+	errs := make([]error, clicks)
+	var wg sync.WaitGroup
+	for i := range clicks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = fx.tr.CancelReset(ctx, token, origin())
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, account.ErrTokenUsed):
+			t.Fatalf("racing click: %v, want ErrTokenUsed", err)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d clicks cancelled the reset, want 1", ok)
+	}
+	if n := fx.st.Ent.CaseEvent.Query().Where(caseevent.CaseID(f.ID), caseevent.Kind("reset_cancelled")).CountX(ctx); n != 1 {
+		t.Fatalf("%d reset_cancelled events, want 1", n)
 	}
 }
 

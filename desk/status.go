@@ -2,7 +2,6 @@ package desk
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
 	"strings"
@@ -200,8 +199,7 @@ func (in *Intake) caseByLink(ctx context.Context, client *ent.Client, ref, token
 	if err != nil {
 		return nil, fmt.Errorf("desk: find case %s: %w", ref, err)
 	}
-	sum := sha256.Sum256([]byte(token))
-	if subtle.ConstantTimeCompare(sum[:], c.StatusTokenHash) == 1 {
+	if subtle.ConstantTimeCompare(tokenHash(token), c.StatusTokenHash) == 1 {
 		return c, nil
 	}
 	// Staff may have sent a newer link (a canned reply's {{status_link}}).

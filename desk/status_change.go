@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/recoverydesk/recoverydesk/ent"
@@ -44,6 +45,19 @@ func checkManualMove(c *ent.SupportCase, to supportcase.Status, field string) er
 	return nil
 }
 
+// setManualStatus is setStatus for a move staff chose by hand. Settling
+// the case also voids the approvals waiting for a second admin: a case
+// reopened later is decided afresh, on what it holds then.
+func setManualStatus(ctx context.Context, tx *store.Tx, c *ent.SupportCase, actorID int, to supportcase.Status, reason string, now time.Time) error {
+	if err := setStatus(ctx, tx, c, &actorID, to, reason, now); err != nil {
+		return err
+	}
+	if Settled(to) {
+		return voidApprovals(ctx, tx, c.ID, now)
+	}
+	return nil
+}
+
 // SetStatus moves case ref to status to by hand (one of ManualStatuses;
 // a closed case may be reopened this way), with an optional reason.
 func (t *Triage) SetStatus(ctx context.Context, ref string, actor Actor, to, reason string) error {
@@ -67,7 +81,7 @@ func (t *Triage) SetStatus(ctx context.Context, ref string, actor Actor, to, rea
 			return err
 		}
 		from, now := c.Status, t.now()
-		if err := setStatus(ctx, tx, c, &u.ID, status, reason, now); err != nil {
+		if err := setManualStatus(ctx, tx, c, u.ID, status, reason, now); err != nil {
 			return err
 		}
 		details := map[string]any{"from": string(from), "to": string(status)}

@@ -21,9 +21,11 @@ import (
 	"github.com/recoverydesk/recoverydesk/desk"
 	"github.com/recoverydesk/recoverydesk/internal/config"
 	"github.com/recoverydesk/recoverydesk/internal/ratelimit"
+	"github.com/recoverydesk/recoverydesk/internal/store"
 	"github.com/recoverydesk/recoverydesk/internal/testdb"
 	"github.com/recoverydesk/recoverydesk/mailbox"
 	"github.com/recoverydesk/recoverydesk/mailbox/devmail"
+	"github.com/recoverydesk/recoverydesk/mailbox/imapsync"
 	"github.com/recoverydesk/recoverydesk/web"
 	"github.com/recoverydesk/recoverydesk/workers"
 )
@@ -44,6 +46,19 @@ type browserStack struct {
 	account *account.Services
 	sink    *devmail.Sink
 	logs    *logBuffer
+	// signer signs the desk's Message-IDs, to check the mail it sends.
+	signer *mailbox.MessageIDSigner
+	// mailbox is the support mailbox ingestion reads; nil unless the
+	// stack was made with stackOpts.devMail.
+	mailbox *devmail.Mailbox
+}
+
+// stackOpts varies what newBrowserStackWith starts.
+type stackOpts struct {
+	// devMail runs the stack as `recoverydesk dev` does: in dev mode with
+	// the /dev/mail pages over the Sink and an in-process IMAP support
+	// mailbox, which IMAP ingestion reads into cases until the test ends.
+	devMail bool
 }
 
 // stackLogger collects the app's and the workers' logs; they are printed
@@ -56,6 +71,12 @@ func stackLogger(logs *logBuffer) *slog.Logger {
 // skips (or fails, under REQUIRE_BROWSER=1) before starting anything when
 // Chromium is missing.
 func newBrowserStack(t *testing.T) *browserStack {
+	t.Helper()
+	return newBrowserStackWith(t, stackOpts{})
+}
+
+// newBrowserStackWith is newBrowserStack with the options of opts.
+func newBrowserStackWith(t *testing.T, opts stackOpts) *browserStack {
 	t.Helper()
 	requireChromium(t)
 	st := testdb.Store(t)
@@ -95,6 +116,10 @@ func newBrowserStack(t *testing.T) *browserStack {
 		// would: the per-IP sign-in limit then counts each browser alone,
 		// not every sign-in of the package's browser tests together.
 		TrustedProxies: []string{"127.0.0.1"},
+	}
+	if opts.devMail {
+		// The app refuses the /dev/mail pages outside dev mode.
+		cfg.Mode = config.ModeDev
 	}
 	smtpCfg, err := mailbox.ParseSMTPURL("smtp://" + smtpAddr)
 	if err != nil {
@@ -141,7 +166,7 @@ func newBrowserStack(t *testing.T) *browserStack {
 		}
 	})
 
-	app, err := web.New(web.Deps{
+	deps := web.Deps{
 		Config:   cfg,
 		Logger:   logger,
 		Sessions: svc.Sessions,
@@ -150,7 +175,13 @@ func newBrowserStack(t *testing.T) *browserStack {
 		Evidence: ev,
 		Triage:   tr,
 		Ready:    func(context.Context) error { return nil },
-	})
+	}
+	var inbox *devmail.Mailbox
+	if opts.devMail {
+		inbox = startIngestedMailbox(t, st, outbox, signer, cfg, logger)
+		deps.DevMail = &web.DevMail{Sink: sink, Mailbox: inbox, SupportAddress: cfg.SupportAddress}
+	}
+	app, err := web.New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +198,49 @@ func newBrowserStack(t *testing.T) *browserStack {
 		}
 	})
 
-	return &browserStack{base: base.String(), cfg: cfg, account: svc, sink: sink, logs: logs}
+	return &browserStack{base: base.String(), cfg: cfg, account: svc, sink: sink, logs: logs, signer: signer, mailbox: inbox}
+}
+
+// startIngestedMailbox starts an in-process IMAP support mailbox and runs
+// IMAP ingestion of it into cases, as `recoverydesk dev` does, until the
+// test ends. The checkpoint is keyed by the mailbox's port, so no other
+// test's ingestion holds its lease.
+func startIngestedMailbox(t *testing.T, st *store.Store, outbox *mailbox.Outbox, signer *mailbox.MessageIDSigner,
+	cfg config.Config, logger *slog.Logger) *devmail.Mailbox {
+	t.Helper()
+	inbox := devmail.NewMailbox(logger, "support", "support-test")
+	if _, err := inbox.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = inbox.Close() })
+	inbound := desk.NewInbound(st, outbox, signer, desk.InboundOptions{
+		SupportAddresses: []string{cfg.SupportAddress},
+		SiteName:         cfg.SiteName,
+		BaseURL:          cfg.BaseURL,
+		Logger:           logger,
+	})
+	syncer, err := imapsync.New(st.Ent, inbound, imapsync.Config{
+		URL:    inbox.URL(),
+		Owner:  fmt.Sprintf("browser-test-%d", clientSeq.Add(1)),
+		Logger: logger,
+		// The mailbox announces new mail with IDLE; a short safety-net
+		// interval only matters should that fail.
+		PollInterval: time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := syncer.Run(ctx); err != nil {
+			logger.Error("ingestion stopped", "err", err)
+		}
+	}()
+	// Registered after the mailbox's Close, so it runs before it.
+	t.Cleanup(func() { cancel(); <-done })
+	return inbox
 }
 
 // url is the absolute address of path on the site.

@@ -52,7 +52,7 @@ func (h *handler) deskApprove(c *fiber.Ctx) error {
 	}
 	msg := "Your approval is recorded. A second admin must approve before the reset is scheduled."
 	if res.Scheduled {
-		msg = "Reset approved: it runs on " + res.ScheduledFor.UTC().Format("Monday 2 January 2006 at 15:04 UTC") +
+		msg = "Reset approved: it runs on " + res.ScheduledFor.UTC().Format(desk.WhenLayout) +
 			". Every verified address of the account was emailed a link that cancels it."
 	}
 	return h.redirectWithFlash(c, deskCasePath(normRef(ref)), "success", msg)

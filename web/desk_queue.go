@@ -128,24 +128,9 @@ func queueQuery(f pages.DeskQueueFilters) string {
 func queueStatusOptions() []components.Option {
 	out := make([]components.Option, 0, len(desk.Statuses)+1)
 	for _, s := range desk.Statuses {
-		out = append(out, components.Option{Value: string(s), Label: statusWords(string(s))})
+		out = append(out, components.Option{Value: string(s), Label: pages.DeskWords(string(s))})
 	}
 	return append(out, components.Option{Value: "all", Label: "All statuses"})
-}
-
-// statusWords is a stored status in words ("waiting_on_requester" →
-// "Waiting on requester").
-func statusWords(s string) string {
-	out := []byte(s)
-	for i, b := range out {
-		if b == '_' {
-			out[i] = ' '
-		}
-	}
-	if len(out) > 0 && out[0] >= 'a' && out[0] <= 'z' {
-		out[0] -= 'a' - 'A'
-	}
-	return string(out)
 }
 
 func queueAssigneeOptions(staff []desk.StaffMember) []components.Option {

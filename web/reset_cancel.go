@@ -69,7 +69,7 @@ func (h *handler) renderResetCancel(c *fiber.Ctx, status int, state pages.ResetC
 	v := pages.ResetCancelView{State: state, Action: desk.PathResetCancel, Token: token}
 	if r != nil {
 		v.Username = r.Username
-		v.When = r.ScheduledFor.UTC().Format("Monday 2 January 2006 at 15:04 UTC")
+		v.When = r.ScheduledFor.UTC().Format(desk.WhenLayout)
 	}
 	v.Page = h.page(c, titles[state])
 	return render(c, status, pages.ResetCancel(v))

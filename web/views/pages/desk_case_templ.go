@@ -319,7 +319,7 @@ func DeskCase(v DeskCaseView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var5 string
-			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(deskWords(v.Status))
+			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(DeskWords(v.Status))
 			if templ_7745c5c3_Err != nil {
 				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/desk_case.templ`, Line: 250, Col: 60}
 			}
@@ -461,7 +461,7 @@ func DeskCase(v DeskCaseView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var15 string
-			templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinStringErrs(deskWords(v.Kind))
+			templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinStringErrs(DeskWords(v.Kind))
 			if templ_7745c5c3_Err != nil {
 				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/desk_case.templ`, Line: 274, Col: 27}
 			}
@@ -861,7 +861,7 @@ func DeskCase(v DeskCaseView) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var35 string
-					templ_7745c5c3_Var35, templ_7745c5c3_Err = templ.JoinStringErrs(deskWords(r.Status))
+					templ_7745c5c3_Var35, templ_7745c5c3_Err = templ.JoinStringErrs(DeskWords(r.Status))
 					if templ_7745c5c3_Err != nil {
 						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/desk_case.templ`, Line: 412, Col: 34}
 					}
@@ -1197,7 +1197,7 @@ func DeskCase(v DeskCaseView) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var50 string
-					templ_7745c5c3_Var50, templ_7745c5c3_Err = templ.JoinStringErrs(deskWords(m.Purpose))
+					templ_7745c5c3_Var50, templ_7745c5c3_Err = templ.JoinStringErrs(DeskWords(m.Purpose))
 					if templ_7745c5c3_Err != nil {
 						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/desk_case.templ`, Line: 501, Col: 35}
 					}
@@ -1210,7 +1210,7 @@ func DeskCase(v DeskCaseView) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var51 string
-					templ_7745c5c3_Var51, templ_7745c5c3_Err = templ.JoinStringErrs(deskWords(m.Status))
+					templ_7745c5c3_Var51, templ_7745c5c3_Err = templ.JoinStringErrs(DeskWords(m.Status))
 					if templ_7745c5c3_Err != nil {
 						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/desk_case.templ`, Line: 502, Col: 34}
 					}
@@ -1819,7 +1819,7 @@ func DeskLiveRegion(l DeskLive) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var85 string
-				templ_7745c5c3_Var85, templ_7745c5c3_Err = templ.JoinStringErrs(deskWords(e.Kind))
+				templ_7745c5c3_Var85, templ_7745c5c3_Err = templ.JoinStringErrs(DeskWords(e.Kind))
 				if templ_7745c5c3_Err != nil {
 					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/desk_case.templ`, Line: 586, Col: 26}
 				}
@@ -1998,7 +1998,7 @@ func statusOptions(statuses []string, keep string) []components.Option {
 		opts = append(opts, components.Option{Value: "", Label: keep})
 	}
 	for _, st := range statuses {
-		opts = append(opts, components.Option{Value: st, Label: deskWords(st)})
+		opts = append(opts, components.Option{Value: st, Label: DeskWords(st)})
 	}
 	return opts
 }
@@ -2658,7 +2658,7 @@ func deskTimeline(es []DeskTimelineEntry) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var124 string
-				templ_7745c5c3_Var124, templ_7745c5c3_Err = templ.JoinStringErrs(deskWords(e.Delivery))
+				templ_7745c5c3_Var124, templ_7745c5c3_Err = templ.JoinStringErrs(DeskWords(e.Delivery))
 				if templ_7745c5c3_Err != nil {
 					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/desk_case.templ`, Line: 777, Col: 126}
 				}

@@ -6,9 +6,9 @@ import (
 	"time"
 )
 
-// deskWords turns a stored value ("waiting_on_requester") into words for
+// DeskWords turns a stored value ("waiting_on_requester") into words for
 // staff ("Waiting on requester").
-func deskWords(s string) string {
+func DeskWords(s string) string {
 	s = strings.ReplaceAll(s, "_", " ")
 	if s == "" {
 		return s

@@ -473,7 +473,7 @@ func DeskQueue(v DeskQueueView) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var18 string
-					templ_7745c5c3_Var18, templ_7745c5c3_Err = templ.JoinStringErrs(deskWords(r.Kind))
+					templ_7745c5c3_Var18, templ_7745c5c3_Err = templ.JoinStringErrs(DeskWords(r.Kind))
 					if templ_7745c5c3_Err != nil {
 						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/desk_queue.templ`, Line: 203, Col: 31}
 					}
@@ -486,7 +486,7 @@ func DeskQueue(v DeskQueueView) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var19 string
-					templ_7745c5c3_Var19, templ_7745c5c3_Err = templ.JoinStringErrs(deskWords(r.Status))
+					templ_7745c5c3_Var19, templ_7745c5c3_Err = templ.JoinStringErrs(DeskWords(r.Status))
 					if templ_7745c5c3_Err != nil {
 						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/desk_queue.templ`, Line: 204, Col: 33}
 					}

@@ -395,7 +395,7 @@ func DeskStats(v DeskStatsView) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var16 string
-					templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinStringErrs(deskWords(o.Status))
+					templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinStringErrs(DeskWords(o.Status))
 					if templ_7745c5c3_Err != nil {
 						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/desk_stats.templ`, Line: 180, Col: 105}
 					}
@@ -509,7 +509,7 @@ func DeskStats(v DeskStatsView) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var24 string
-					templ_7745c5c3_Var24, templ_7745c5c3_Err = templ.JoinStringErrs(deskWords(o.Status))
+					templ_7745c5c3_Var24, templ_7745c5c3_Err = templ.JoinStringErrs(DeskWords(o.Status))
 					if templ_7745c5c3_Err != nil {
 						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/desk_stats.templ`, Line: 193, Col: 46}
 					}
