@@ -17,6 +17,10 @@ type Session struct {
 	DisplayName string
 	// StaffRole is "none", "agent" or "admin".
 	StaffRole string
+	// MustEnroll2FA is set after support reset the account's 2FA: the
+	// user enrols a second factor before anything else (EnrolmentDue
+	// clears it once they have).
+	MustEnroll2FA bool
 	// AuthMethods lists how this session authenticated, e.g. "password",
 	// "totp", "webauthn".
 	AuthMethods []string

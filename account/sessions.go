@@ -111,13 +111,14 @@ func (s *Sessions) Lookup(ctx context.Context, token string) (*Session, error) {
 	}
 	u := row.Edges.User
 	return &Session{
-		ID:          row.ID,
-		UserID:      u.ID,
-		Username:    u.Username,
-		DisplayName: u.DisplayName,
-		StaffRole:   string(u.StaffRole),
-		AuthMethods: row.AuthMethods,
-		ExpiresAt:   row.ExpiresAt,
+		ID:            row.ID,
+		UserID:        u.ID,
+		Username:      u.Username,
+		DisplayName:   u.DisplayName,
+		StaffRole:     string(u.StaffRole),
+		MustEnroll2FA: u.MustEnroll2fa,
+		AuthMethods:   row.AuthMethods,
+		ExpiresAt:     row.ExpiresAt,
 	}, nil
 }
 

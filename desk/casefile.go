@@ -14,7 +14,6 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/actiontoken"
 	"github.com/recoverydesk/recoverydesk/ent/assessment"
 	"github.com/recoverydesk/recoverydesk/ent/evidenceitem"
-	"github.com/recoverydesk/recoverydesk/ent/message"
 	"github.com/recoverydesk/recoverydesk/ent/outboundmail"
 	"github.com/recoverydesk/recoverydesk/ent/project"
 	"github.com/recoverydesk/recoverydesk/ent/projectrole"
@@ -34,7 +33,6 @@ type CaseFile struct {
 	Created, LastActivity         time.Time
 	Intake                        types.CaseIntake
 	Account                       *AccountSummary
-	Messages                      []StaffMessage
 	Mails                         []OutboundSummary
 	// Projects are the account's projects, for starting a repository
 	// challenge (those without a repository URL cannot be chosen).
@@ -68,16 +66,6 @@ type AccountSummary struct {
 	ID       int
 	Username string
 	Created  time.Time
-}
-
-// StaffMessage is one message of a case's thread.
-type StaffMessage struct {
-	Inbound       bool
-	Internal      bool
-	Channel       string
-	From, Subject string
-	At            time.Time
-	Body          string
 }
 
 // OutboundSummary is one mail we sent about the case, with its delivery
@@ -188,9 +176,6 @@ func (e *Evidence) CaseFile(ctx context.Context, ref string) (*CaseFile, error) 
 		if f.Projects, err = e.projectChoices(ctx, u.ID); err != nil {
 			return nil, err
 		}
-	}
-	if f.Messages, err = e.staffMessages(ctx, c.ID); err != nil {
-		return nil, err
 	}
 	mails, err := e.st.Ent.OutboundMail.Query().
 		Where(outboundmail.CaseID(c.ID)).
@@ -418,62 +403,6 @@ func (e *Evidence) projectChoices(ctx context.Context, userID int) ([]ProjectCho
 			pc.RepositoryURL = *p.RepositoryURL
 		}
 		out = append(out, pc)
-	}
-	return out, nil
-}
-
-func (e *Evidence) staffMessages(ctx context.Context, caseID int) ([]StaffMessage, error) {
-	msgs, err := e.st.Ent.Message.Query().
-		Where(message.CaseID(caseID)).
-		Order(ent.Asc(message.FieldCreatedAt), ent.Asc(message.FieldID)).
-		All(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("desk: messages of case %d: %w", caseID, err)
-	}
-	out := make([]StaffMessage, 0, len(msgs))
-	for _, m := range msgs {
-		from := m.FromAddress
-		if m.FromName != "" {
-			from = m.FromName + " <" + m.FromAddress + ">"
-		}
-		out = append(out, StaffMessage{
-			Inbound: m.Direction == message.DirectionInbound, Internal: m.Visibility != message.VisibilityPublic,
-			Channel: string(m.Channel), From: from, Subject: m.Subject, At: m.ReceivedAt, Body: m.BodyText,
-		})
-	}
-	return out, nil
-}
-
-// CaseLine is one case in a list of cases.
-type CaseLine struct {
-	Reference, Subject, Status, Kind string
-	Requester                        string
-	Recommendation                   Recommendation
-	Risk                             int
-	Created, LastActivity            time.Time
-}
-
-// RecentCases lists the newest cases first, at most limit of them (not
-// merged ones).
-func (e *Evidence) RecentCases(ctx context.Context, limit int) ([]CaseLine, error) {
-	cs, err := e.st.Ent.SupportCase.Query().
-		Where(supportcase.MergedIntoIDIsNil()).
-		Order(ent.Desc(supportcase.FieldCreatedAt), ent.Desc(supportcase.FieldID)).
-		Limit(limit).
-		All(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("desk: recent cases: %w", err)
-	}
-	out := make([]CaseLine, len(cs))
-	for i, c := range cs {
-		out[i] = CaseLine{
-			Reference: c.Reference, Subject: c.Subject, Status: string(c.Status), Kind: string(c.Kind),
-			Requester: c.RequesterEmail, Recommendation: RecommendNone, Risk: c.Risk,
-			Created: c.CreatedAt, LastActivity: c.LastActivityAt,
-		}
-		if c.Recommendation != nil {
-			out[i].Recommendation = Recommendation(*c.Recommendation)
-		}
 	}
 	return out, nil
 }

@@ -144,11 +144,6 @@ func (h *handler) renderDeskCaseForm(c *fiber.Ctx, ref string, status int, form 
 	for _, p := range f.Projects {
 		v.Projects = append(v.Projects, pages.DeskProject{Name: p.Name, Role: p.Role, RepositoryURL: p.RepositoryURL})
 	}
-	for _, m := range f.Messages {
-		v.Messages = append(v.Messages, pages.DeskMessage{
-			Inbound: m.Inbound, Internal: m.Internal, Channel: m.Channel, From: m.From, Subject: m.Subject, At: m.At, Body: m.Body,
-		})
-	}
 	for _, m := range f.Mails {
 		v.Mails = append(v.Mails, pages.DeskMail{To: m.To, Subject: m.Subject, Purpose: m.Purpose, Status: m.Status, LastError: m.LastError, At: m.At})
 	}

@@ -321,7 +321,7 @@ func TestDeskCaseListAndPage(t *testing.T) {
 	if mails := text(d.testID("desk-mails")); !strings.Contains(mails, a.Primary) || !strings.Contains(mails, "Queued") {
 		t.Errorf("mails table %q", mails)
 	}
-	if !strings.Contains(text(d.testID("desk-thread")), "I lost my phone") {
+	if !strings.Contains(text(d.testID("desk-timeline")), "I lost my phone") {
 		t.Error("thread lacks the request")
 	}
 

@@ -27,10 +27,11 @@ var enrolFree = []string{
 
 // forceEnrolment sends a signed-in user whose 2FA was reset to enrolment
 // before anything else (303 with a banner). Once they have an
-// authenticator app or a key, the flag is cleared and they go on.
+// authenticator app or a key, the flag is cleared and they go on. The
+// flag comes with the session lookup, so other users cost no query.
 func (h *handler) forceEnrolment(c *fiber.Ctx) error {
 	s := currentSession(c)
-	if s == nil || enrolAllowed(c.Path()) {
+	if s == nil || !s.MustEnroll2FA || enrolAllowed(c.Path()) {
 		return c.Next()
 	}
 	due, err := h.acct.Security.EnrolmentDue(c.UserContext(), s.UserID)
