@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/recoverydesk/recoverydesk/internal/config"
 )
@@ -24,6 +25,11 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.HTTPAddr != "127.0.0.1:8080" || c.BaseURL.String() != "http://localhost:8080" || c.SiteName != "Recovery Desk" {
 		t.Fatalf("defaults: %+v", c)
+	}
+	if c.SLARecovery != (config.SLA{FirstResponse: 24 * time.Hour, Resolution: 120 * time.Hour}) ||
+		c.SLAGeneral != (config.SLA{FirstResponse: 48 * time.Hour, Resolution: 240 * time.Hour}) ||
+		c.ResetWaitingPeriod != 72*time.Hour {
+		t.Fatalf("desk defaults: SLA %+v / %+v, waiting %s", c.SLARecovery, c.SLAGeneral, c.ResetWaitingPeriod)
 	}
 	if len(c.SecretKey) < 32 {
 		t.Fatal("dev must generate a secret key")
@@ -64,6 +70,11 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"site name", "SITE_NAME", "two\nlines", config.ModeServe},
 		{"database url", "DATABASE_URL", "mysql://x", config.ModeServe},
 		{"private cluster", "PRIVATE_CLUSTER", "maybe", config.ModeServe},
+		{"sla without resolution", "SLA_RECOVERY", "24h", config.ModeServe},
+		{"sla first reply after resolution", "SLA_GENERAL", "240h/48h", config.ModeServe},
+		{"sla zero", "SLA_RECOVERY", "0s/120h", config.ModeServe},
+		{"waiting period negative", "RESET_WAITING_PERIOD", "-1h", config.ModeServe},
+		{"waiting period too long", "RESET_WAITING_PERIOD", "1000h", config.ModeServe},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
