@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/recoverydesk/recoverydesk/ent"
 	"github.com/recoverydesk/recoverydesk/internal/audit"
 	"github.com/recoverydesk/recoverydesk/internal/store"
 )
@@ -18,7 +19,7 @@ func auditStaff(ctx context.Context, tx *store.Tx, actorID int, action, ref stri
 	}
 	if _, err := audit.Append(ctx, tx, audit.Entry{
 		ActorID:    &actorID,
-		ActorLabel: string(u.StaffRole) + " " + u.Username,
+		ActorLabel: staffLabel(u),
 		Action:     action,
 		TargetType: "case",
 		TargetID:   ref,
@@ -29,3 +30,7 @@ func auditStaff(ctx context.Context, tx *store.Tx, actorID int, action, ref stri
 	}
 	return nil
 }
+
+// staffLabel names a staff member in the audit log ("admin ada"); the
+// label stays true even if the user is later renamed.
+func staffLabel(u *ent.User) string { return string(u.StaffRole) + " " + u.Username }

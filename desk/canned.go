@@ -204,7 +204,7 @@ func cannedNameFree(ctx context.Context, tx *store.Tx, name string, id int) erro
 
 func auditCanned(ctx context.Context, tx *store.Tx, u *ent.User, action string, id int, details map[string]any, now time.Time) error {
 	if _, err := audit.Append(ctx, tx, audit.Entry{
-		ActorID: &u.ID, ActorLabel: string(u.StaffRole) + " " + u.Username,
+		ActorID: &u.ID, ActorLabel: staffLabel(u),
 		Action: action, TargetType: "canned_reply", TargetID: fmt.Sprint(id),
 		Details: details, At: now,
 	}); err != nil {
