@@ -88,7 +88,7 @@ type Login struct {
 	webauthn  *WebAuthn
 	mailer    *Mailer
 	limits    *ratelimit.Limiter
-	params    PasswordParams
+	hasher    *Hasher
 	now       func() time.Time
 	dummyHash string
 }
@@ -101,23 +101,22 @@ type LoginDeps struct {
 	WebAuthn *WebAuthn
 	Mailer   *Mailer
 	Limits   *ratelimit.Limiter
-	// Params hash new passwords; nil means DefaultPasswordParams.
+	// Hasher hashes and checks passwords; nil means one of its own with
+	// Params (nil: DefaultPasswordParams).
+	Hasher *Hasher
 	Params *PasswordParams
 	Now    func() time.Time
 }
 
 // NewLogin returns the login service.
 func NewLogin(d LoginDeps) (*Login, error) {
-	l := &Login{st: d.Store, sessions: d.Sessions, totp: d.TOTP, webauthn: d.WebAuthn, mailer: d.Mailer, limits: d.Limits, params: DefaultPasswordParams, now: d.Now}
-	if d.Params != nil {
-		l.params = *d.Params
-	}
+	l := &Login{st: d.Store, sessions: d.Sessions, totp: d.TOTP, webauthn: d.WebAuthn, mailer: d.Mailer, limits: d.Limits, hasher: hasherFor(d.Hasher, d.Params), now: d.Now}
 	if l.now == nil {
 		l.now = time.Now
 	}
 	// Unknown usernames are checked against this hash, so a wrong username
 	// costs as much time as a wrong password.
-	h, err := HashPassword("not a real password", l.params)
+	h, err := HashPassword("not a real password", l.hasher.params)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +135,9 @@ func (l *Login) WithPassword(ctx context.Context, username, password string, a A
 	}
 	u, err := l.st.Ent.User.Query().Where(user.UsernameNormalized(name)).Only(ctx)
 	if ent.IsNotFound(err) {
-		_, _, _ = VerifyPassword(l.dummyHash, password, l.params)
+		if _, _, err := l.hasher.Verify(ctx, l.dummyHash, password); err != nil {
+			return Progress{}, err
+		}
 		return Progress{}, ErrBadCredentials
 	}
 	if err != nil {
@@ -148,12 +149,12 @@ func (l *Login) WithPassword(ctx context.Context, username, password string, a A
 	}
 	ok, rehash := false, false
 	if hash != "" {
-		ok, rehash, err = VerifyPassword(hash, password, l.params)
+		ok, rehash, err = l.hasher.Verify(ctx, hash, password)
 		if err != nil {
 			return Progress{}, fmt.Errorf("account: verify password of user %d: %w", u.ID, err)
 		}
-	} else {
-		_, _, _ = VerifyPassword(l.dummyHash, password, l.params)
+	} else if _, _, err := l.hasher.Verify(ctx, l.dummyHash, password); err != nil {
+		return Progress{}, err
 	}
 	if !ok {
 		l.failed(ctx, u.ID, "password", "bad_password", a)
@@ -164,7 +165,7 @@ func (l *Login) WithPassword(ctx context.Context, username, password string, a A
 		return Progress{}, ErrAccountDisabled
 	}
 	if rehash {
-		if h, err := HashPassword(password, l.params); err == nil {
+		if h, err := l.hasher.Hash(ctx, password); err == nil {
 			_ = l.st.Ent.User.UpdateOneID(u.ID).SetPasswordHash(h).Exec(ctx)
 		}
 	}

@@ -83,7 +83,7 @@ func (a *Accounts) ResetPassword(ctx context.Context, token, password string, at
 	if err := CheckPassword(password, u.Username, localPartOf(t.Email)); err != nil {
 		return FieldErrors{"password": passwordMessage(err)}
 	}
-	hash, err := HashPassword(password, a.params)
+	hash, err := a.hasher.Hash(ctx, password)
 	if err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func (a *Accounts) ChangePassword(ctx context.Context, userID int, password stri
 	if err := CheckPassword(password, u.Username, localPart(to.Address)); err != nil {
 		return "", FieldErrors{"password": passwordMessage(err)}
 	}
-	hash, err := HashPassword(password, a.params)
+	hash, err := a.hasher.Hash(ctx, password)
 	if err != nil {
 		return "", err
 	}

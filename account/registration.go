@@ -41,7 +41,7 @@ type Accounts struct {
 	sessions *Sessions
 	mailer   *Mailer
 	limits   *ratelimit.Limiter
-	params   PasswordParams
+	hasher   *Hasher
 	now      func() time.Time
 }
 
@@ -51,16 +51,14 @@ type AccountsDeps struct {
 	Sessions *Sessions
 	Mailer   *Mailer
 	Limits   *ratelimit.Limiter
+	Hasher   *Hasher         // nil: one of its own with Params
 	Params   *PasswordParams // nil: DefaultPasswordParams
 	Now      func() time.Time
 }
 
 // NewAccounts returns the service.
 func NewAccounts(d AccountsDeps) *Accounts {
-	a := &Accounts{st: d.Store, sessions: d.Sessions, mailer: d.Mailer, limits: d.Limits, params: DefaultPasswordParams, now: d.Now}
-	if d.Params != nil {
-		a.params = *d.Params
-	}
+	a := &Accounts{st: d.Store, sessions: d.Sessions, mailer: d.Mailer, limits: d.Limits, hasher: hasherFor(d.Hasher, d.Params), now: d.Now}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -118,7 +116,7 @@ func (a *Accounts) Register(ctx context.Context, r Registration, at Attempt) (*e
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	hash, err := HashPassword(r.Password, a.params)
+	hash, err := a.hasher.Hash(ctx, r.Password)
 	if err != nil {
 		return nil, err
 	}

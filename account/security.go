@@ -26,16 +26,13 @@ type Security struct {
 	st       *store.Store
 	sessions *Sessions
 	mailer   *Mailer
-	params   PasswordParams
+	hasher   *Hasher
 	now      func() time.Time
 }
 
-// NewSecurity returns the service; params nil means DefaultPasswordParams.
-func NewSecurity(st *store.Store, sessions *Sessions, mailer *Mailer, params *PasswordParams, now func() time.Time) *Security {
-	s := &Security{st: st, sessions: sessions, mailer: mailer, params: DefaultPasswordParams, now: now}
-	if params != nil {
-		s.params = *params
-	}
+// NewSecurity returns the service.
+func NewSecurity(st *store.Store, sessions *Sessions, mailer *Mailer, hasher *Hasher, now func() time.Time) *Security {
+	s := &Security{st: st, sessions: sessions, mailer: mailer, hasher: hasher, now: now}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -52,7 +49,7 @@ func (s *Security) Reauthenticate(ctx context.Context, sessionID, userID int, pa
 	if u.PasswordHash == nil {
 		return ErrBadCredentials
 	}
-	ok, _, err := VerifyPassword(*u.PasswordHash, password, s.params)
+	ok, _, err := s.hasher.Verify(ctx, *u.PasswordHash, password)
 	if err != nil {
 		return fmt.Errorf("account: verify password of user %d: %w", userID, err)
 	}

@@ -17,7 +17,7 @@ func TestReauthWindow(t *testing.T) {
 	b := newLoginBundle(t)
 	at, _ := browsers()
 	st := testdb.Store(t)
-	sec := account.NewSecurity(st, b.sessions, newTestMailer(t, st), &cheap, b.clock.now)
+	sec := account.NewSecurity(st, b.sessions, newTestMailer(t, st), account.NewHasher(cheap, 0), b.clock.now)
 	m := b.member(t, true, 0)
 	token, _ := b.sessions.Create(ctx, nil, m.ID, account.SessionMeta{})
 	s, _ := b.sessions.Lookup(ctx, token)
@@ -46,7 +46,7 @@ func TestSessionsDevicesAndRecoveryCodes(t *testing.T) {
 	b := newLoginBundle(t)
 	at, _ := browsers()
 	st := testdb.Store(t)
-	sec := account.NewSecurity(st, b.sessions, newTestMailer(t, st), &cheap, b.clock.now)
+	sec := account.NewSecurity(st, b.sessions, newTestMailer(t, st), account.NewHasher(cheap, 0), b.clock.now)
 	m := b.member(t, true, 8)
 	intruder := b.member(t, false, 0)
 

@@ -52,11 +52,13 @@ func NewServices(c ServicesConfig) (*Services, error) {
 		Mailer:   NewMailer(c.Outbox, c.SiteName, c.BaseURL),
 		Limits:   ratelimit.New(c.Store.Pool, now),
 	}
-	s.Login, err = NewLogin(LoginDeps{Store: c.Store, Sessions: s.Sessions, TOTP: s.TOTP, WebAuthn: wa, Mailer: s.Mailer, Limits: s.Limits, Params: c.Params, Now: now})
+	// One hasher for every service, so its limit holds for the process.
+	hasher := hasherFor(nil, c.Params)
+	s.Login, err = NewLogin(LoginDeps{Store: c.Store, Sessions: s.Sessions, TOTP: s.TOTP, WebAuthn: wa, Mailer: s.Mailer, Limits: s.Limits, Hasher: hasher, Now: now})
 	if err != nil {
 		return nil, err
 	}
-	s.Accounts = NewAccounts(AccountsDeps{Store: c.Store, Sessions: s.Sessions, Mailer: s.Mailer, Limits: s.Limits, Params: c.Params, Now: now})
-	s.Security = NewSecurity(c.Store, s.Sessions, s.Mailer, c.Params, now)
+	s.Accounts = NewAccounts(AccountsDeps{Store: c.Store, Sessions: s.Sessions, Mailer: s.Mailer, Limits: s.Limits, Hasher: hasher, Now: now})
+	s.Security = NewSecurity(c.Store, s.Sessions, s.Mailer, hasher, now)
 	return s, nil
 }

@@ -104,9 +104,7 @@ func (e *Evidence) StartRepoChallenge(ctx context.Context, ref, projectName stri
 		}
 		opts := evidenceInsertOpts(c.ID)
 		opts.MaxAttempts = 25
-		if _, err := tx.Enqueue(ctx, RepoCheckArgs{CaseID: c.ID, ChallengeID: ch.ID}, opts); err != nil {
-			return err
-		}
+		tx.Enqueue(RepoCheckArgs{CaseID: c.ID, ChallengeID: ch.ID}, opts)
 		if err := e.mailRepoChallenge(ctx, tx, c, p.Name, ch); err != nil {
 			return err
 		}

@@ -134,7 +134,8 @@ func (e *Evidence) matchAccount(ctx context.Context, caseID int) error {
 		if err := caseEvent(ctx, tx, caseID, nil, "account_linked", map[string]any{"account": account.Username}, e.now()); err != nil {
 			return err
 		}
-		return enqueueAccountJobs(ctx, tx, caseID)
+		enqueueAccountJobs(tx, caseID)
+		return nil
 	})
 }
 

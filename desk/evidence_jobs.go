@@ -128,14 +128,14 @@ func evidenceInsertOpts(caseID int) *river.InsertOpts {
 // they commit with the change that causes them. A new case gets every
 // job; information added later re-runs the checks but sends no new
 // challenge mail.
-func EnqueueEvidence(ctx context.Context, tx *store.Tx, caseID int, newCase bool) error {
-	return enqueueEvidence(ctx, tx, append([]EvidenceArgs{AccountMatchArgs{CaseID: caseID}}, accountJobs(caseID, newCase)...))
+func EnqueueEvidence(tx *store.Tx, caseID int, newCase bool) {
+	enqueueEvidence(tx, append([]EvidenceArgs{AccountMatchArgs{CaseID: caseID}}, accountJobs(caseID, newCase)...))
 }
 
 // enqueueAccountJobs enqueues the jobs that need the case's account, once
 // the account match has linked it.
-func enqueueAccountJobs(ctx context.Context, tx *store.Tx, caseID int) error {
-	return enqueueEvidence(ctx, tx, accountJobs(caseID, true))
+func enqueueAccountJobs(tx *store.Tx, caseID int) {
+	enqueueEvidence(tx, accountJobs(caseID, true))
 }
 
 // accountJobs are the jobs that read the case's account; challenge adds
@@ -153,13 +153,12 @@ func accountJobs(caseID int, challenge bool) []EvidenceArgs {
 	return jobs
 }
 
-func enqueueEvidence(ctx context.Context, tx *store.Tx, jobs []EvidenceArgs) error {
+// enqueueEvidence adds jobs to tx; a job already waiting for the case is
+// not added twice (they are unique by arguments).
+func enqueueEvidence(tx *store.Tx, jobs []EvidenceArgs) {
 	for _, j := range jobs {
-		if _, err := tx.Enqueue(ctx, j, evidenceInsertOpts(j.evidenceCase())); err != nil {
-			return fmt.Errorf("desk: enqueue evidence for case %d: %w", j.evidenceCase(), err)
-		}
+		tx.Enqueue(j, evidenceInsertOpts(j.evidenceCase()))
 	}
-	return nil
 }
 
 // Run runs one evidence job. A *CheckAgainError asks for another run

@@ -37,9 +37,24 @@ type InboundOptions struct {
 	BaseURL  *url.URL
 	// SLA sets the deadlines of the cases mail opens (zero: DefaultSLA).
 	SLA SLAPolicy
+	// Lanes is how many transactions store a batch at once (0:
+	// DefaultLanes). Each holds a database connection while it runs.
+	Lanes int
 	// Now defaults to time.Now; Logger to slog.Default().
 	Now    func() time.Time
 	Logger *slog.Logger
+}
+
+// DefaultLanes: more lanes than cores pays, since each lane mostly waits
+// on PostgreSQL round trips (bench ingest measured 2 → 4 lanes at +60%
+// on 2 cores).
+const DefaultLanes = 4
+
+func (o InboundOptions) lanes() int {
+	if o.Lanes > 0 {
+		return o.Lanes
+	}
+	return DefaultLanes
 }
 
 // Inbound stores fetched emails in their cases: it threads replies, opens
@@ -72,7 +87,7 @@ func NewInbound(st *store.Store, outbox *mailbox.Outbox, signer *mailbox.Message
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Inbound{st: st, outbox: outbox, signer: signer, opts: opts, tmpl: tmpl, html: bluemonday.UGCPolicy(), log: log}
+	return &Inbound{st: st, outbox: outbox, signer: signer, opts: opts, tmpl: tmpl, html: mailbox.HTMLPolicy(), log: log}
 }
 
 // unstorableError marks a message that can never be stored as it is (it
@@ -82,6 +97,9 @@ type unstorableError struct{ err error }
 
 func (e *unstorableError) Error() string { return e.err.Error() }
 func (e *unstorableError) Unwrap() error { return e.err }
+
+// errNoSender refuses to open a case for mail without a sender address.
+var errNoSender = errors.New("desk: no sender address to open a case for")
 
 // errAlreadyStored rolls back a transaction that lost the race to store
 // the same message to another worker.
@@ -105,39 +123,33 @@ func (in *Inbound) HandleMessage(ctx context.Context, f mailbox.Fetched) error {
 
 // process is HandleMessage without the quarantine, shared with Retry.
 func (in *Inbound) process(ctx context.Context, f mailbox.Fetched) error {
-	p, err := mailbox.Parse(f.Raw, mailbox.ParseOptions{MaxAttachmentBytes: in.opts.MaxAttachmentBytes})
+	m, err := in.prepare(f)
 	if err != nil {
-		return &unstorableError{err}
-	}
-	msgID := p.MessageID
-	if msgID == "" {
-		msgID = mailbox.DerivedMessageID(f.Raw, p.From.Address, p.Get("Date"), p.Subject)
+		return err
 	}
 	dup, err := in.st.Ent.Message.Query().
-		Where(message.Mailbox(f.Mailbox), message.MessageIDHeader(msgID)).
+		Where(message.Mailbox(f.Mailbox), message.MessageIDHeader(m.msgID)).
 		Exist(ctx)
 	if err != nil {
-		return fmt.Errorf("look up %s: %w", msgID, err)
+		return fmt.Errorf("look up %s: %w", m.msgID, err)
 	}
 	if dup {
 		return nil
 	}
-	class := mailbox.Classify(p, "", mailbox.ClassifyOptions{Ours: in.opts.SupportAddresses})
-	if b, ok := bounceOf(p, class); ok {
-		return in.handleBounce(ctx, msgID, b)
+	for try := 1; ; try++ {
+		err = in.st.InTx(ctx, func(ctx context.Context, tx *store.Tx) error { return in.storeTx(ctx, tx, m) })
+		if err == nil || !isReferenceCollision(err) || try == maxReferenceTries {
+			break
+		}
 	}
-	if class.Bounce {
-		in.log.InfoContext(ctx, "desk: dropped unreadable bounce", "message_id", msgID, "reason", class.Reason)
-		return nil
-	}
-	err = in.store(ctx, f, p, msgID, class)
 	var pe *pgconn.PgError
 	switch {
 	case errors.Is(err, errAlreadyStored):
 		return nil
-	case errors.As(err, &pe) && strings.HasPrefix(pe.Code, "22"):
-		// A data exception (bad encoding, value too long) fails the same
-		// way on every try.
+	case errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "54")):
+		// A data exception (bad encoding, value too long) or a limit
+		// exceeded (an address too long for its index) fails the same way
+		// on every try.
 		return &unstorableError{err}
 	}
 	return err
@@ -158,45 +170,76 @@ type incoming struct {
 	// rules. requester is where answers go: Reply-To when present.
 	from      string
 	requester mail.Address
+	// html is the sanitised HTML body ("" without one).
+	html string
+	// bounce is the delivery report the message is, when isBounce.
+	bounce   mailbox.Bounce
+	isBounce bool
 }
 
-// store threads m and writes it, with its new case if it opens one, in
-// one transaction; a reference collision is retried with a new reference.
-func (in *Inbound) store(ctx context.Context, f mailbox.Fetched, p *mailbox.Parsed, msgID string, class mailbox.Class) error {
-	m := incoming{f: f, p: p, msgID: msgID, class: class, from: account.NormalizeEmail(p.From.Address), requester: p.From}
+// prepare does the work that needs no database: parsing, classifying,
+// reading a bounce and sanitising the HTML. An unparseable message gives
+// an unstorableError.
+func (in *Inbound) prepare(f mailbox.Fetched) (incoming, error) {
+	p, err := mailbox.Parse(f.Raw, mailbox.ParseOptions{MaxAttachmentBytes: in.opts.MaxAttachmentBytes})
+	if err != nil {
+		return incoming{}, &unstorableError{err}
+	}
+	m := incoming{f: f, p: p, msgID: p.MessageID, from: account.NormalizeEmail(p.From.Address), requester: p.From}
+	if m.msgID == "" {
+		m.msgID = mailbox.DerivedMessageID(f.Raw, p.From.Address, p.Get("Date"), p.Subject)
+	}
 	if len(p.ReplyTo) > 0 && p.ReplyTo[0].Address != "" {
 		m.requester = p.ReplyTo[0]
 	}
-	tin := ThreadInput{
-		MessageID:  msgID,
-		InReplyTo:  p.Get("In-Reply-To"),
-		References: p.Values("References"),
-		Subject:    p.Subject,
-		Body:       p.Text,
+	m.class = mailbox.Classify(p, "", mailbox.ClassifyOptions{Ours: in.opts.SupportAddresses})
+	m.bounce, m.isBounce = bounceOf(p, m.class)
+	if p.HTML != "" && !m.isBounce {
+		m.html = clean(in.html.Sanitize(p.HTML))
+	}
+	return m, nil
+}
+
+// threadInput is what threading reads of m.
+func threadInput(m incoming) ThreadInput {
+	return ThreadInput{
+		MessageID:  m.msgID,
+		InReplyTo:  m.p.Get("In-Reply-To"),
+		References: m.p.Values("References"),
+		Subject:    m.p.Subject,
+		Body:       m.p.Text,
 		From:       m.from,
 	}
-	for try := 1; ; try++ {
-		err := in.st.InTx(ctx, func(ctx context.Context, tx *store.Tx) error {
-			d, err := Thread(ctx, tin, NewThreadLookup(tx.Ent), in.signer)
-			if err != nil {
-				return err
-			}
-			if d.New {
-				return in.openCase(ctx, tx, m)
-			}
-			return in.joinCase(ctx, tx, m, d)
-		})
-		if err == nil || !isReferenceCollision(err) || try == maxReferenceTries {
-			return err
-		}
+}
+
+// storeTx records m in tx: a bounce updates the mail it reports on, an
+// unreadable bounce is dropped, a reply joins its case and anything else
+// opens one. The caller has checked m is not stored yet.
+func (in *Inbound) storeTx(ctx context.Context, tx *store.Tx, m incoming) error {
+	if m.isBounce {
+		return in.bounceTx(ctx, tx, m.msgID, m.bounce)
 	}
+	if m.class.Bounce {
+		in.log.InfoContext(ctx, "desk: dropped unreadable bounce", "message_id", m.msgID, "reason", m.class.Reason)
+		return nil
+	}
+	d, err := Thread(ctx, threadInput(m), NewThreadLookup(tx.Ent), in.signer)
+	if err != nil {
+		return err
+	}
+	if d.New {
+		return in.openCase(ctx, tx, m)
+	}
+	return in.joinCase(ctx, tx, m, d)
 }
 
 // openCase opens a case for m with its requester as participant and, when
 // hygiene and the hourly limit allow, queues the acknowledgement.
 func (in *Inbound) openCase(ctx context.Context, tx *store.Tx, m incoming) error {
 	if m.requester.Address == "" {
-		return &unstorableError{errors.New("desk: no sender address to open a case for")}
+		// Checked before any write: a batch quarantines the message and
+		// carries on in the same transaction.
+		return &unstorableError{errNoSender}
 	}
 	now := in.opts.Now()
 	ref, err := NewReference()
@@ -218,7 +261,7 @@ func (in *Inbound) openCase(ctx context.Context, tx *store.Tx, m incoming) error
 		SetKind(kind).
 		SetStatus(supportcase.StatusNew).
 		SetSubject(subject).
-		SetRequesterName(clean(m.requester.Name)).
+		SetRequesterName(cleanName(m.requester.Name)).
 		SetRequesterEmail(clean(m.requester.Address)).
 		SetRequesterEmailNormalized(clean(emailNorm)).
 		SetStatusTokenHash(hash).
@@ -247,9 +290,7 @@ func (in *Inbound) openCase(ctx context.Context, tx *store.Tx, m incoming) error
 		return nil
 	}
 	if c.Kind == supportcase.KindRecovery {
-		if err := EnqueueEvidence(ctx, tx, c.ID, true); err != nil {
-			return err
-		}
+		EnqueueEvidence(tx, c.ID, true)
 	}
 	return in.acknowledge(ctx, tx, c.ID, ref, token, m, now)
 }
@@ -282,9 +323,7 @@ func (in *Inbound) joinCase(ctx context.Context, tx *store.Tx, m incoming, d Thr
 		return fmt.Errorf("case %d kind: %w", d.CaseID, err)
 	}
 	if recovery && !m.class.NoAutoReply() {
-		if err := EnqueueEvidence(ctx, tx, d.CaseID, false); err != nil {
-			return err
-		}
+		EnqueueEvidence(tx, d.CaseID, false)
 	}
 	return caseEvent(ctx, tx, d.CaseID, nil, "requester_replied",
 		map[string]any{"from": m.from, "rule": d.Rule, "message_id": m.msgID}, now)
@@ -321,7 +360,7 @@ func (in *Inbound) insertMessage(ctx context.Context, tx *store.Tx, caseID int, 
 		SetVisibility(message.VisibilityPublic).
 		SetChannel(message.ChannelEmail).
 		SetFromAddress(clean(p.From.Address)).
-		SetFromName(clean(p.From.Name)).
+		SetFromName(cleanName(p.From.Name)).
 		SetTo(addresses(p.To)).
 		SetCc(addresses(p.Cc)).
 		SetSubject(clean(p.Subject)).
@@ -335,8 +374,8 @@ func (in *Inbound) insertMessage(ctx context.Context, tx *store.Tx, caseID int, 
 	if p.InReplyTo != "" {
 		create.SetInReplyTo(clean(p.InReplyTo))
 	}
-	if p.HTML != "" {
-		create.SetBodyHTML(clean(in.html.Sanitize(p.HTML)))
+	if m.html != "" {
+		create.SetBodyHTML(m.html)
 	}
 	id, err := create.
 		OnConflictColumns(message.FieldMailbox, message.FieldMessageIDHeader).
@@ -369,27 +408,36 @@ func (in *Inbound) insertMessage(ctx context.Context, tx *store.Tx, caseID int, 
 			return fmt.Errorf("store attachment %q of %s: %w", a.Filename, m.msgID, err)
 		}
 	}
-	if len(p.Dropped) == 0 {
+	dropped := droppedParts(p, nil)
+	if len(dropped) == 0 {
 		return nil
 	}
-	var dropped []map[string]any
+	return caseEvent(ctx, tx, caseID, nil, "attachments_dropped", map[string]any{"message_id": m.msgID, "attachments": dropped}, now)
+}
+
+// droppedParts lists what the parser left out of p and of the messages
+// forwarded in it, for staff to see.
+func droppedParts(p *mailbox.Parsed, out []map[string]any) []map[string]any {
 	for _, d := range p.Dropped {
-		dropped = append(dropped, map[string]any{
+		out = append(out, map[string]any{
 			"filename": clean(d.Filename), "content_type": clean(d.ContentType),
 			"size": d.Size, "sha256": d.SHA256, "reason": d.Reason,
 		})
 	}
-	return caseEvent(ctx, tx, caseID, nil, "attachments_dropped", map[string]any{"message_id": m.msgID, "attachments": dropped}, now)
+	for _, n := range p.Nested {
+		out = droppedParts(n, out)
+	}
+	return out
 }
 
 // addresses renders a list as stored on Message: "Name <a@b>" or "a@b".
 func addresses(l []mail.Address) []string {
 	out := make([]string, 0, len(l))
 	for _, a := range l {
-		if a.Name == "" {
+		if name := cleanName(a.Name); name == "" {
 			out = append(out, clean(a.Address))
 		} else {
-			out = append(out, clean(a.String()))
+			out = append(out, clean((&mail.Address{Name: name, Address: a.Address}).String()))
 		}
 	}
 	return out

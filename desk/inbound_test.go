@@ -16,6 +16,7 @@ import (
 	"github.com/recoverydesk/recoverydesk/ent/message"
 	"github.com/recoverydesk/recoverydesk/ent/outboundmail"
 	"github.com/recoverydesk/recoverydesk/ent/supportcase"
+	"github.com/recoverydesk/recoverydesk/internal/store"
 	"github.com/recoverydesk/recoverydesk/internal/testdb"
 	"github.com/recoverydesk/recoverydesk/mailbox"
 )
@@ -28,11 +29,12 @@ type inboundFixture struct {
 	in     *desk.Inbound
 	signer *mailbox.MessageIDSigner
 	client *ent.Client
+	st     *store.Store
 	box    string
 	uid    atomic.Uint32
 }
 
-func newInbound(t *testing.T) *inboundFixture {
+func newInbound(t *testing.T, options ...func(*desk.InboundOptions)) *inboundFixture {
 	t.Helper()
 	st := testdb.Store(t)
 	ob, err := mailbox.NewOutbox(mailbox.OutboxConfig{Client: st.Ent, From: mail.Address{Name: "Desk", Address: "support@desk.test"}})
@@ -44,12 +46,16 @@ func newInbound(t *testing.T) *inboundFixture {
 		t.Fatal(err)
 	}
 	base, _ := url.Parse(testBase)
-	in := desk.NewInbound(st, ob, signer, desk.InboundOptions{
+	opts := desk.InboundOptions{
 		SupportAddresses: []string{"support@desk.test"},
 		SiteName:         "Recovery Desk Test",
 		BaseURL:          base,
-	})
-	return &inboundFixture{t: t, in: in, signer: signer, client: st.Ent, box: unique("INBOX")}
+	}
+	for _, o := range options {
+		o(&opts)
+	}
+	in := desk.NewInbound(st, ob, signer, opts)
+	return &inboundFixture{t: t, in: in, signer: signer, client: st.Ent, st: st, box: unique("INBOX")}
 }
 
 // deliver hands raw to HandleMessage as the next UID of the fixture's

@@ -33,8 +33,6 @@ type ingestServer interface {
 	crash(t *testing.T, appended [][]byte)
 }
 
-func (s *dovecotServer) crash(*testing.T, [][]byte) { s.restart() }
-
 // memServer is the in-process devmail server. It keeps mail in memory
 // only, so a crash loses it: the restarted server is refilled with the
 // same messages in the same order before it listens, which gives them the

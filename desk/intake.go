@@ -184,9 +184,7 @@ func (in *Intake) open(ctx context.Context, tx *store.Tx, f normalized, ref stri
 		return err
 	}
 	// In this transaction, so that no case exists without its evidence jobs.
-	if err := EnqueueEvidence(ctx, tx, c.ID, true); err != nil {
-		return err
-	}
+	EnqueueEvidence(tx, c.ID, true)
 	return in.queueAcknowledgement(ctx, tx, c.ID, f, ref, statusURL)
 }
 

@@ -112,6 +112,8 @@ func (f RecoveryForm) normalize() (normalized, error) {
 		errs["name"] = fmt.Sprintf("Use at most %d characters.", maxNameLen)
 	case strings.IndexFunc(n.Name, unicode.IsControl) >= 0:
 		errs["name"] = "Use a name on one line."
+	case strings.IndexFunc(n.Name, isBidiControl) >= 0:
+		errs["name"] = "Remove the invisible direction characters from the name."
 	}
 	n.Explanation = strings.TrimSpace(strings.ReplaceAll(f.Explanation, "\r\n", "\n"))
 	switch l := utf8.RuneCountInString(n.Explanation); {

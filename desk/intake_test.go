@@ -172,6 +172,7 @@ func TestSubmitFieldErrors(t *testing.T) {
 		{"bad email", func(f *desk.RecoveryForm) { f.ContactEmail = "ada at example" }, "contact_email"},
 		{"named email", func(f *desk.RecoveryForm) { f.ContactEmail = "Ada <ada@example.com>" }, "contact_email"},
 		{"long name", func(f *desk.RecoveryForm) { f.Name = strings.Repeat("n", 101) }, "name"},
+		{"name with a direction override", func(f *desk.RecoveryForm) { f.Name = "PyPI \u202Egro.ipyp@ytiruces" }, "name"},
 		{"no explanation", func(f *desk.RecoveryForm) { f.Explanation = "  " }, "explanation"},
 		{"short explanation", func(f *desk.RecoveryForm) { f.Explanation = "lost my phone" }, "explanation"},
 		{"long explanation", func(f *desk.RecoveryForm) { f.Explanation = strings.Repeat("x", 10001) }, "explanation"},

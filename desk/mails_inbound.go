@@ -8,7 +8,10 @@ import (
 	"regexp"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/recoverydesk/recoverydesk/ent/outboundmail"
+	"github.com/recoverydesk/recoverydesk/ent/predicate"
 	"github.com/recoverydesk/recoverydesk/internal/store"
 	"github.com/recoverydesk/recoverydesk/mailbox"
 )
@@ -39,7 +42,7 @@ var replyPrefix = regexp.MustCompile(`(?i)^\s*((re|aw|sv|fwd?)\s*:\s*)+`)
 // signed Message-ID, the marker and Auto-Submitted: auto-replied.
 func (in *Inbound) acknowledge(ctx context.Context, tx *store.Tx, caseID int, ref, token string, m incoming, now time.Time) error {
 	sent, err := tx.Ent.OutboundMail.Query().
-		Where(outboundmail.ToAddressEqualFold(m.requester.Address),
+		Where(sentTo(m.requester.Address),
 			outboundmail.PurposeIn(autoReplyPurposes...),
 			outboundmail.CreatedAtGT(now.Add(-time.Hour))).
 		Count(ctx)
@@ -59,7 +62,7 @@ func (in *Inbound) acknowledge(ctx context.Context, tx *store.Tx, caseID int, re
 	subject, body, err := in.tmpl.Render(MailEmailAcknowledgement, emailAckData{
 		ReplyMarker: mailbox.ReplyAboveMarker,
 		CaseMarker:  in.signer.Marker(ref),
-		Name:        clean(m.requester.Name),
+		Name:        cleanName(m.requester.Name),
 		Subject:     subject,
 		SiteName:    in.opts.SiteName,
 		Reference:   ref,
@@ -94,4 +97,15 @@ func (in *Inbound) acknowledge(ctx context.Context, tx *store.Tx, caseID int, re
 		return fmt.Errorf("desk: acknowledge %s: %w", ref, err)
 	}
 	return nil
+}
+
+// sentTo matches mail to address, ignoring case, in the form the index
+// hand_outboundmail_lower_to_address_created_at serves (ent's EqualFold is
+// an ILIKE, which no index serves).
+func sentTo(address string) predicate.OutboundMail {
+	return func(s *sql.Selector) {
+		s.Where(sql.P(func(b *sql.Builder) {
+			b.WriteString("lower(").WriteString(s.C(outboundmail.FieldToAddress)).WriteString(") = lower(").Arg(address).WriteByte(')')
+		}))
+	}
 }

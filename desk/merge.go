@@ -125,9 +125,7 @@ func (t *Triage) Merge(ctx context.Context, dupRef, intoRef string, actor Actor)
 		}
 		// The moved evidence changes what the survivor's assessment rests on.
 		if into.Kind == supportcase.KindRecovery && res.Evidence > 0 {
-			if err := EnqueueEvidence(ctx, tx, into.ID, false); err != nil {
-				return err
-			}
+			EnqueueEvidence(tx, into.ID, false)
 		}
 		moved["into"] = into.Reference
 		return auditStaff(ctx, tx, u.ID, "case_merged", dup.Reference, moved, now)

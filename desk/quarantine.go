@@ -18,11 +18,16 @@ var ErrStillUnparseable = errors.New("desk: quarantined message still cannot be 
 // quarantine keeps f, which cannot be stored, with the reason, once per
 // (mailbox, UIDVALIDITY, UID), and lets ingestion move on.
 func (in *Inbound) quarantine(ctx context.Context, f mailbox.Fetched, reason error) error {
+	return in.quarantineWith(ctx, in.st.Ent, f, reason)
+}
+
+// quarantineWith is quarantine through client (a batch's transaction).
+func (in *Inbound) quarantineWith(ctx context.Context, client *ent.Client, f mailbox.Fetched, reason error) error {
 	raw := f.Raw
 	if raw == nil {
 		raw = []byte{}
 	}
-	err := in.st.Ent.QuarantinedMessage.Create().
+	err := client.QuarantinedMessage.Create().
 		SetMailbox(f.Mailbox).
 		SetImapUID(f.UID).
 		SetImapUidvalidity(f.UIDValidity).

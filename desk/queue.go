@@ -285,11 +285,14 @@ func (t *Triage) Queue(ctx context.Context, q QueueQuery) (QueuePage, error) {
 		if len(statuses) == 0 {
 			statuses = OpenStatuses()
 		}
+		// The statuses go into the SQL as literals (validate checked
+		// them against the enum): only then can PostgreSQL use the
+		// partial indexes of the open cases, about a tenth of all.
 		names := make([]string, len(statuses))
 		for i, s := range statuses {
-			names[i] = string(s)
+			names[i] = "'" + string(s) + "'"
 		}
-		b.where("c.status = ANY(" + b.arg(names) + "::text[])")
+		b.where("c.status IN (" + strings.Join(names, ", ") + ")")
 	}
 	switch q.Assignee {
 	case "":
@@ -348,19 +351,24 @@ func (t *Triage) Queue(ctx context.Context, q QueueQuery) (QueuePage, error) {
 	return page, nil
 }
 
-// queueDue reads the "due" order in its two regions, each an index range
-// on (sla_due, id): cases with a deadline by deadline, then those without
-// by id.
+// queueDue reads the "due" order: cases with a deadline by deadline,
+// then those without by id, each an index range on (sla_due, id). The
+// first page is one query, since ascending order puts the NULL deadlines
+// last; later pages continue in the region of their cursor. No condition
+// says "sla_due IS NOT NULL": it holds for nearly the same cases as the
+// open statuses, and PostgreSQL, multiplying the two as if independent,
+// would then misjudge the filtered queries and read thousands of cases.
 func (t *Triage) queueDue(ctx context.Context, b queueSQL, cur *queueCursor, want int) ([]QueueRow, error) {
+	if cur == nil {
+		return t.queueRows(ctx, b, "c.sla_due, c.id", want)
+	}
 	var rows []QueueRow
-	if cur == nil || cur.Key != nil {
+	if cur.Key != nil {
 		dated := b
 		dated.conds = append([]string(nil), b.conds...)
 		dated.args = append([]any(nil), b.args...)
-		dated.where("c.sla_due IS NOT NULL")
-		if cur != nil {
-			dated.where("(c.sla_due, c.id) > (" + dated.arg(time.UnixMicro(*cur.Key)) + ", " + dated.arg(cur.ID) + ")")
-		}
+		// The row comparison is false for a NULL deadline.
+		dated.where("(c.sla_due, c.id) > (" + dated.arg(time.UnixMicro(*cur.Key)) + ", " + dated.arg(cur.ID) + ")")
 		var err error
 		if rows, err = t.queueRows(ctx, dated, "c.sla_due, c.id", want); err != nil {
 			return nil, err
@@ -370,7 +378,7 @@ func (t *Triage) queueDue(ctx context.Context, b queueSQL, cur *queueCursor, wan
 		}
 	}
 	b.where("c.sla_due IS NULL")
-	if cur != nil && cur.Key == nil {
+	if cur.Key == nil {
 		b.where("c.id > " + b.arg(cur.ID))
 	}
 	undated, err := t.queueRows(ctx, b, "c.id", want-len(rows))

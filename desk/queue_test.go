@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -402,5 +403,42 @@ func BenchmarkQueue(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// The open-case indexes (ent/schema/support_case.go) name exactly the
+// open statuses; were a status added without them, the default queue
+// would silently stop using them.
+func TestOpenCaseIndexesMatchOpenStatuses(t *testing.T) {
+	st := testdb.Store(t)
+	rows, err := st.Pool.Query(context.Background(), `SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE 'supportcase_open_%'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var want []string
+	for _, s := range desk.OpenStatuses() {
+		want = append(want, string(s))
+	}
+	slices.Sort(want)
+	quoted := regexp.MustCompile(`'([a-z_]+)'`)
+	n := 0
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		var got []string
+		for _, m := range quoted.FindAllStringSubmatch(def, -1) {
+			got = append(got, m[1])
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s covers statuses %v, want desk.OpenStatuses %v", name, got, want)
+		}
+	}
+	if n != 5 {
+		t.Errorf("%d open-case indexes, want 5", n)
 	}
 }

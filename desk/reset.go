@@ -113,9 +113,7 @@ func (t *Triage) schedule(ctx context.Context, tx *store.Tx, c *ent.SupportCase,
 			return nil, fmt.Errorf("desk: supersede approvals on %s: %w", c.Reference, err)
 		}
 	}
-	if _, err := tx.Enqueue(ctx, ResetArgs{ResetRequestID: r.ID}, resetInsertOpts(at)); err != nil {
-		return nil, fmt.Errorf("desk: schedule reset of %s: %w", c.Reference, err)
-	}
+	tx.Enqueue(ResetArgs{ResetRequestID: r.ID}, resetInsertOpts(at))
 	if err := setStatus(ctx, tx, c, &actorID, supportcase.StatusResetScheduled, "2FA reset approved", now); err != nil {
 		return nil, err
 	}

@@ -160,9 +160,7 @@ func (in *Intake) AddInformation(ctx context.Context, ref, token, text string, f
 			return fmt.Errorf("desk: add information to %s: %w", c.Reference, err)
 		}
 		if c.Kind == supportcase.KindRecovery {
-			if err := EnqueueEvidence(ctx, tx, c.ID, false); err != nil {
-				return err
-			}
+			EnqueueEvidence(tx, c.ID, false)
 		}
 		if c.AssigneeID == nil {
 			return nil

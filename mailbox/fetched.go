@@ -19,3 +19,13 @@ type Fetched struct {
 type MessageHandler interface {
 	HandleMessage(ctx context.Context, m Fetched) error
 }
+
+// BatchHandler is a MessageHandler that can also store several messages
+// at once, in one transaction: ingestion hands a backlog over in batches
+// to save a commit per message. Like HandleMessage, HandleBatch returns
+// nil only when every message is stored, dropped as a duplicate or
+// quarantined.
+type BatchHandler interface {
+	MessageHandler
+	HandleBatch(ctx context.Context, ms []Fetched) error
+}

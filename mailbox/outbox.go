@@ -210,9 +210,7 @@ func (o *Outbox) Queue(ctx context.Context, tx *store.Tx, m Mail) (*ent.Outbound
 	if err != nil {
 		return nil, fmt.Errorf("mailbox: queue %s mail to %s: %w", m.Purpose, m.To.Address, err)
 	}
-	if _, err := tx.Enqueue(ctx, SendArgs{OutboundMailID: row.ID}, nil); err != nil {
-		return nil, fmt.Errorf("mailbox: queue mail %d: %w", row.ID, err)
-	}
+	tx.Enqueue(SendArgs{OutboundMailID: row.ID}, nil)
 	return row, nil
 }
 

@@ -14,13 +14,37 @@ const (
 	DefaultMaxBodyBytes       = 8 << 20
 )
 
-// Structural limits that keep a hostile message from exhausting the stack
-// or the CPU; real mail stays far below them.
+// Structural limits that keep a hostile message from exhausting the
+// stack, the memory or the CPU; real mail stays far below them. Parse
+// never fails for reaching them, except maxHeaderBytes at the top level:
+// what lies past a limit is skipped and the result says so, in Dropped
+// (MIME parts) or Warnings (header fields).
 const (
-	maxNestedMessages = 5  // message/rfc822 levels parsed into Parsed.Nested
-	maxMIMEDepth      = 40 // multipart and message levels together
-	maxMIMEParts      = 1000
-	maxHeaderBytes    = 1 << 20
+	// maxNestedMessages is how many message/rfc822 levels are parsed
+	// into Parsed.Nested; deeper ones are kept as attachments. A bounce
+	// of a forward of a forward is three.
+	maxNestedMessages = 5
+	// maxMIMEDepth counts multipart and message levels together; parts
+	// below it are skipped (one Dropped entry counts them). Real mail
+	// nests a few levels (mixed > alternative > related); the walk
+	// recurses once per level, and each level rescans its body for its
+	// boundary, so the depth bounds both the stack and the work.
+	maxMIMEDepth = 40
+	// maxMIMEParts is how many MIME entities one Parse walks, nested
+	// messages included; the rest are counted in one Dropped entry. Each
+	// part costs a header parse and a few small allocations, so the cap
+	// bounds the Parsed value (and the time) for a 10,000-part bomb.
+	maxMIMEParts = 1000
+	// maxHeaderBytes bounds one header section. Past it, a message is
+	// refused with ErrTooLarge (quarantined with its raw bytes); a MIME
+	// part's header that large makes the part skipped.
+	maxHeaderBytes = 1 << 20
+	// maxHeaderFields is how many fields of one header section are kept;
+	// 100,000 tiny fields fit in maxHeaderBytes but would make a Headers
+	// slice 40 times that size. Real messages carry well under 200 (a
+	// long Received chain included).
+	maxHeaderFields = 1000
+	// maxDeliveryStatus bounds the message/delivery-status kept.
 	maxDeliveryStatus = 256 << 10
 )
 
@@ -123,9 +147,16 @@ type DroppedAttachment struct {
 // input goes to quarantine. Test with errors.Is.
 var ErrNotMessage = errors.New("not an email message")
 
+// ErrTooLarge reports a message past a hard limit of the parser (a header
+// section over 1 MiB); like ErrNotMessage, such input goes to quarantine.
+var ErrTooLarge = errors.New("message beyond the parser's limits")
+
 // Parse decodes raw, an RFC 5322 message, into a Parsed value. It repairs
 // what it can (charsets, encodings, broken multiparts) and records the
-// repairs in Warnings; it fails only when raw is not a message at all.
+// repairs in Warnings. It fails only when raw is not a message at all
+// (ErrNotMessage) or is past a hard limit (ErrTooLarge). It allocates
+// little beyond its result: attachments over the limit are hashed as a
+// stream, and the raw bytes are read in place, never copied whole.
 func Parse(raw []byte, o ParseOptions) (*Parsed, error) {
 	if o.MaxAttachmentBytes <= 0 {
 		o.MaxAttachmentBytes = DefaultMaxAttachmentBytes
@@ -138,6 +169,7 @@ func Parse(raw []byte, o ParseOptions) (*Parsed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mailbox: parse: %w", err)
 	}
+	mp.reportSkipped(p)
 	return p, nil
 }
 

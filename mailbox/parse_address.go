@@ -7,15 +7,49 @@ import (
 	"time"
 )
 
-// mimeAddressList parses an address field. net/mail handles the standard
-// forms (with RFC 2047 names); when it refuses the whole list, each
+// maxAddresses bounds each of Parsed.To, Cc and ReplyTo. A 1 MiB To field
+// holds 200,000 addresses, which net/mail turns into 40 MiB of values;
+// a thousand is more than any mail to a help desk carries.
+const maxAddresses = 1000
+
+// mimeAddAddresses appends the addresses of field value v to list, up to
+// maxAddresses in all, and reports whether any were skipped.
+func mimeAddAddresses(list []mail.Address, v string) ([]mail.Address, bool) {
+	room := maxAddresses - len(list)
+	if room <= 0 {
+		return list, strings.TrimSpace(v) != ""
+	}
+	more, cut := mimeAddressList(v, room)
+	return append(list, more...), cut
+}
+
+// mimeAddressList parses an address field, up to limit addresses; it
+// reports whether there were more. net/mail handles the standard forms
+// (with RFC 2047 names); when it refuses the whole list, each
 // comma-separated piece is tried alone and, failing that, the address is
 // dug out of "<...>" or the word holding an '@'.
-func mimeAddressList(v string) []mail.Address {
+func mimeAddressList(v string, limit int) ([]mail.Address, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
-		return nil
+		return nil, false
 	}
+	// Past limit pieces the rest is not parsed at all.
+	cut := false
+	mimeAddressCommas(v, func(i, n int) bool {
+		if n < limit {
+			return true
+		}
+		v, cut = v[:i], true
+		return false
+	})
+	out := mimeParseAddresses(v)
+	if len(out) > limit {
+		out, cut = out[:limit], true
+	}
+	return out, cut
+}
+
+func mimeParseAddresses(v string) []mail.Address {
 	ap := mail.AddressParser{WordDecoder: mimeWordDecoder()}
 	if list, err := ap.ParseList(v); err == nil {
 		out := make([]mail.Address, 0, len(list))
@@ -40,7 +74,20 @@ func mimeAddressList(v string) []mail.Address {
 // mimeSplitAddresses splits at commas outside quotes, comments and <...>.
 func mimeSplitAddresses(v string) []string {
 	var out []string
-	depth, quoted, angle, start := 0, false, false, 0
+	start := 0
+	mimeAddressCommas(v, func(i, _ int) bool {
+		out = append(out, v[start:i])
+		start = i + 1
+		return true
+	})
+	return append(out, v[start:])
+}
+
+// mimeAddressCommas calls yield with the index of each comma of v outside
+// quotes, comments and <...>, and how many came before it, while yield
+// returns true.
+func mimeAddressCommas(v string, yield func(i, n int) bool) {
+	depth, quoted, angle, n := 0, false, false, 0
 	for i := 0; i < len(v); i++ {
 		switch c := v[i]; {
 		case c == '\\' && quoted:
@@ -57,11 +104,12 @@ func mimeSplitAddresses(v string) []string {
 		case c == '>' && depth == 0:
 			angle = false
 		case c == ',' && depth == 0 && !angle:
-			out = append(out, v[start:i])
-			start = i + 1
+			if !yield(i, n) {
+				return
+			}
+			n++
 		}
 	}
-	return append(out, v[start:])
 }
 
 var mimeAtWord = regexp.MustCompile(`[^\s<>"(),;:]+@[^\s<>"(),;:]+`)

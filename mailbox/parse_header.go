@@ -31,41 +31,50 @@ func (h mimeHeader) get(name string) string {
 // mimeSplitHeader reads the header section at the start of b and returns
 // it with the body after it. It is lenient the way mail readers are: a
 // missing blank line (the header runs to the end), a line that is not a
-// field (the body starts there), bare LF line endings. It fails only when not one field can be read, or the header
-// section is absurdly large.
-func mimeSplitHeader(b []byte) (mimeHeader, []byte, error) {
-	var h mimeHeader
+// field (the body starts there), bare LF line endings. Fields past
+// maxHeaderFields are skipped and counted in cut. It fails only when not
+// one field can be read (ErrNotMessage), or the header section is larger
+// than maxHeaderBytes (ErrTooLarge).
+func mimeSplitHeader(b []byte) (h mimeHeader, body []byte, cut int, err error) {
 	rest := b
 	for len(rest) > 0 {
-		if len(b)-len(rest) > maxHeaderBytes {
-			return h, nil, fmt.Errorf("header section exceeds %d bytes", maxHeaderBytes)
-		}
 		line, next := mimeLine(rest)
 		if len(line) == 0 {
-			return h, next, nil // the blank line ends the header
+			return h, next, cut, nil // the blank line ends the header
+		}
+		if len(b)-len(next) > maxHeaderBytes {
+			return nil, nil, 0, fmt.Errorf("%w: header section exceeds %d bytes", ErrTooLarge, maxHeaderBytes)
 		}
 		if line[0] == ' ' || line[0] == '\t' {
-			if len(h) > 0 {
+			if len(h) > 0 && cut == 0 {
 				last := &h[len(h)-1]
 				last.value = mimeAppendFolded(last.value, line)
 			}
 			rest = next
 			continue
 		}
+		if len(h) == maxHeaderFields {
+			if !mimeIsFieldLine(line) {
+				return h, rest, cut, nil
+			}
+			cut++
+			rest = next
+			continue
+		}
 		name, value, ok := mimeFieldLine(line)
 		if !ok {
 			if len(h) == 0 {
-				return nil, nil, ErrNotMessage
+				return nil, nil, 0, ErrNotMessage
 			}
-			return h, rest, nil // a body that forgot the blank line
+			return h, rest, cut, nil // a body that forgot the blank line
 		}
 		h = append(h, mimeRawField{name: name, value: value})
 		rest = next
 	}
 	if len(h) == 0 {
-		return nil, nil, ErrNotMessage
+		return nil, nil, 0, ErrNotMessage
 	}
-	return h, nil, nil
+	return h, nil, cut, nil
 }
 
 // mimeLine returns the line at the start of b without its line ending, and
@@ -92,21 +101,32 @@ func mimeTrimEnvelope(b []byte) []byte {
 // mimeFieldLine splits "Name: value". Spaces before the colon occur in the
 // wild and are forgiven; any other byte outside 33..126 is not.
 func mimeFieldLine(line []byte) (string, []byte, bool) {
+	if !mimeIsFieldLine(line) {
+		return "", nil, false
+	}
+	i := bytes.IndexByte(line, ':')
+	key := bytes.TrimRight(line[:i], " \t")
+	value := bytes.Trim(line[i+1:], " \t")
+	return textproto.CanonicalMIMEHeaderKey(string(key)), append([]byte(nil), value...), true
+}
+
+// mimeIsFieldLine reports whether mimeFieldLine accepts line, without
+// allocating.
+func mimeIsFieldLine(line []byte) bool {
 	i := bytes.IndexByte(line, ':')
 	if i <= 0 {
-		return "", nil, false
+		return false
 	}
 	key := bytes.TrimRight(line[:i], " \t")
 	if len(key) == 0 {
-		return "", nil, false
+		return false
 	}
 	for _, c := range key {
 		if c < 33 || c > 126 {
-			return "", nil, false
+			return false
 		}
 	}
-	value := bytes.Trim(line[i+1:], " \t")
-	return textproto.CanonicalMIMEHeaderKey(string(key)), append([]byte(nil), value...), true
+	return true
 }
 
 // mimeAppendFolded unfolds a continuation line onto v with one space.
@@ -125,7 +145,7 @@ func mimeAppendFolded(v, line []byte) []byte {
 // fails, so a word in an unknown charset is decoded by mimeDecodeCharset's
 // fallback instead of being left encoded.
 func mimeWordDecoder() *mime.WordDecoder {
-	return &mime.WordDecoder{CharsetReader: mimeCharsetReader}
+	return &mime.WordDecoder{CharsetReader: mimeCharsetCache{}.reader}
 }
 
 // mimeDecodeWords decodes the encoded words in s, returning s unchanged if

@@ -8,11 +8,15 @@ import (
 // mimeParser holds what one Parse call shares across nested messages: the
 // options, the attachment bytes still allowed, and the count of parts seen.
 type mimeParser struct {
-	opts     ParseOptions
-	budget   int64
-	parts    int
-	tooMany  bool
-	warnings *[]string // of the message being walked
+	opts   ParseOptions
+	budget int64
+	parts  int
+	// skippedParts, skippedDeep and skippedHeaders count the parts past
+	// maxMIMEParts, below maxMIMEDepth and with a header over
+	// maxHeaderBytes; reportSkipped lists them in Dropped.
+	skippedParts, skippedDeep, skippedHeaders int
+	scratch                                   []byte    // hashPart's read buffer, shared by all parts
+	warnings                                  *[]string // of the message being walked
 }
 
 // mimeBodies collects the output of walking a MIME tree; a
@@ -27,7 +31,7 @@ func (mp *mimeParser) message(raw []byte, nested, depth int) (*Parsed, error) {
 	if nested == 0 {
 		raw = mimeTrimEnvelope(raw)
 	}
-	h, body, err := mimeSplitHeader(raw)
+	h, body, cut, err := mimeSplitHeader(raw)
 	if err != nil {
 		return nil, err
 	}
@@ -38,6 +42,9 @@ func (mp *mimeParser) message(raw []byte, nested, depth int) (*Parsed, error) {
 	fields := mimeFields(h, ctParams["charset"])
 	p := &Parsed{Headers: fields}
 	p.readEnvelope()
+	if cut > 0 {
+		p.Warnings = append(p.Warnings, mimeFieldsCut(cut))
+	}
 
 	outer := mp.warnings
 	mp.warnings = &p.Warnings
@@ -92,19 +99,29 @@ func (p *Parsed) readEnvelope() {
 		p.References = ParseMessageIDList(f.Raw)
 	}
 	if f, ok := first("From"); ok {
-		if l := mimeAddressList(f.Raw); len(l) > 0 {
+		if l, _ := mimeAddressList(f.Raw, maxAddresses); len(l) > 0 {
 			p.From = l[0]
 		}
 	}
+	cut := map[string]bool{}
 	if f, ok := first("Reply-To"); ok {
-		p.ReplyTo = mimeAddressList(f.Raw)
+		p.ReplyTo, cut["Reply-To"] = mimeAddressList(f.Raw, maxAddresses)
 	}
 	for _, f := range p.Headers {
+		var c bool
 		switch f.Name {
 		case "To":
-			p.To = append(p.To, mimeAddressList(f.Raw)...)
+			p.To, c = mimeAddAddresses(p.To, f.Raw)
 		case "Cc":
-			p.Cc = append(p.Cc, mimeAddressList(f.Raw)...)
+			p.Cc, c = mimeAddAddresses(p.Cc, f.Raw)
+		}
+		if c {
+			cut[f.Name] = true
+		}
+	}
+	for _, name := range []string{"To", "Cc", "Reply-To"} {
+		if cut[name] {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("%s addresses past the first %d were skipped", name, maxAddresses))
 		}
 	}
 	if f, ok := first("Subject"); ok {
@@ -116,6 +133,29 @@ func (p *Parsed) readEnvelope() {
 }
 
 var mimeOneLine = strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ", "\t", " ")
+
+// mimeFieldsCut is the warning for header fields past maxHeaderFields.
+func mimeFieldsCut(n int) string {
+	return fmt.Sprintf("%d header fields past the first %d were skipped", n, maxHeaderFields)
+}
+
+// reportSkipped lists in the top-level result's Dropped what the structural
+// limits cut, once each, with counts: the desk shows Dropped to staff, who
+// can then look at the raw message.
+func (mp *mimeParser) reportSkipped(p *Parsed) {
+	if mp.skippedParts > 0 {
+		p.Dropped = append(p.Dropped, DroppedAttachment{Reason: fmt.Sprintf(
+			"more than %d MIME parts: %d more were skipped, with what they contain", maxMIMEParts, mp.skippedParts)})
+	}
+	if mp.skippedDeep > 0 {
+		p.Dropped = append(p.Dropped, DroppedAttachment{Reason: fmt.Sprintf(
+			"%d MIME parts nested more than %d deep were skipped, with what they contain", mp.skippedDeep, maxMIMEDepth)})
+	}
+	if mp.skippedHeaders > 0 {
+		p.Dropped = append(p.Dropped, DroppedAttachment{Reason: fmt.Sprintf(
+			"%d MIME parts with a header over %d bytes were skipped", mp.skippedHeaders, maxHeaderBytes)})
+	}
+}
 
 // warn records a repair on the message being walked.
 func (mp *mimeParser) warn(format string, args ...any) {
@@ -131,16 +171,26 @@ func (mp *mimeParser) warn(format string, args ...any) {
 	*mp.warnings = append(*mp.warnings, w)
 }
 
-// mimeJoinBodies joins inline body parts with a line break between them
-// and normalises line endings to "\n".
+// mimeJoinBodies joins inline body parts (whose line endings text has
+// already made "\n") with a line break between them.
 func mimeJoinBodies(parts []string) string {
+	switch len(parts) {
+	case 0:
+		return ""
+	case 1:
+		return parts[0]
+	}
+	n := 0
+	for _, s := range parts {
+		n += len(s) + 1
+	}
 	var b strings.Builder
+	b.Grow(n)
 	for _, s := range parts {
 		if b.Len() > 0 && !strings.HasSuffix(b.String(), "\n") {
 			b.WriteByte('\n')
 		}
 		b.WriteString(s)
 	}
-	s := strings.ReplaceAll(b.String(), "\r\n", "\n")
-	return strings.ReplaceAll(s, "\r", "\n")
+	return b.String()
 }

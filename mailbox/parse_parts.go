@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"unicode/utf8"
 
@@ -15,18 +15,15 @@ import (
 // walk handles one MIME entity (header h, still-encoded body) and, for a
 // multipart, its children. def is the content type when none is given.
 func (mp *mimeParser) walk(p *Parsed, b *mimeBodies, h mimeHeader, body []byte, nested, depth int, def string) {
-	mp.parts++
-	if mp.parts > maxMIMEParts {
-		if !mp.tooMany {
-			mp.tooMany = true
-			p.Dropped = append(p.Dropped, DroppedAttachment{Reason: fmt.Sprintf("more than %d MIME parts; the rest were skipped", maxMIMEParts)})
-		}
+	if mp.parts >= maxMIMEParts {
+		mp.skippedParts++
 		return
 	}
 	if depth > maxMIMEDepth {
-		p.Dropped = append(p.Dropped, DroppedAttachment{Reason: fmt.Sprintf("MIME parts nested more than %d deep were skipped", maxMIMEDepth)})
+		mp.skippedDeep++
 		return
 	}
+	mp.parts++
 	ctRaw := h.get("Content-Type")
 	ct, params := mimeParams(ctRaw)
 	if !strings.Contains(ct, "/") {
@@ -55,7 +52,7 @@ func (mp *mimeParser) walk(p *Parsed, b *mimeBodies, h mimeHeader, body []byte, 
 		mp.nestedMessage(p, part, nested, depth)
 	case ct == "message/delivery-status" || ct == "message/global-delivery-status":
 		if p.DeliveryStatus == nil {
-			p.DeliveryStatus, _ = mimeReadLimited(mimeTransferReader(enc, body), maxDeliveryStatus)
+			p.DeliveryStatus, _ = mimeDecodeLimited(enc, body, maxDeliveryStatus)
 		}
 	case (ct == "text/plain" || ct == "text/html") && disp != "attachment" && name == "":
 		text := mp.text(ct, params, enc, body)
@@ -93,7 +90,11 @@ func (mp *mimeParser) multipart(p *Parsed, b *mimeBodies, ct string, params map[
 		}
 		mp.warn("%s without a boundary parameter: guessed %q", ct, mimeShort(boundary))
 	}
-	parts, closed := mimeSplitMultipart(body, boundary)
+	parts, closed, more := mimeSplitMultipart(body, boundary, maxMIMEParts-mp.parts)
+	mp.skippedParts += more
+	if len(parts) == 0 && more > 0 {
+		return
+	}
 	if len(parts) == 0 {
 		mp.warn("%s body without any part read as text", ct)
 		b.texts = append(b.texts, mp.text("text/plain", nil, "8bit", body))
@@ -108,17 +109,21 @@ func (mp *mimeParser) multipart(p *Parsed, b *mimeBodies, ct string, params map[
 	}
 	if ct != "multipart/alternative" {
 		for _, part := range parts {
-			ph, pb := mimeSplitPart(part)
-			mp.walk(p, b, ph, pb, nested, depth+1, def)
+			if ph, pb, ok := mp.splitPart(part); ok {
+				mp.walk(p, b, ph, pb, nested, depth+1, def)
+			}
 		}
 		return
 	}
 	var texts, htmls []string
 	for _, part := range parts {
 		var sub mimeBodies
-		ph, pb := mimeSplitPart(part)
+		ph, pb, ok := mp.splitPart(part)
+		if !ok {
+			continue
+		}
 		mp.walk(p, &sub, ph, pb, nested, depth+1, def)
-		if texts == nil && strings.TrimSpace(strings.Join(sub.texts, "")) != "" {
+		if texts == nil && !mimeAllSpace(sub.texts) {
 			texts = sub.texts
 		}
 		if len(sub.htmls) > 0 {
@@ -135,7 +140,7 @@ func (mp *mimeParser) multipart(p *Parsed, b *mimeBodies, ct string, params map[
 func (mp *mimeParser) nestedMessage(p *Parsed, part mimePart, nested, depth int) {
 	data := part.body
 	if part.enc != "8bit" {
-		data, _ = mimeReadLimited(mimeTransferReader(part.enc, part.body), int64(len(part.body)))
+		data, _ = mimeDecodeLimited(part.enc, part.body, int64(len(part.body)))
 	}
 	if nested < maxNestedMessages {
 		sub, err := mp.message(data, nested+1, depth)
@@ -150,9 +155,25 @@ func (mp *mimeParser) nestedMessage(p *Parsed, part mimePart, nested, depth int)
 	mp.attach(p, part)
 }
 
-// text decodes a body part to UTF-8, cut at MaxBodyBytes.
+// mimeAllSpace reports whether the texts hold nothing but white space.
+func mimeAllSpace(texts []string) bool {
+	for _, t := range texts {
+		if strings.TrimSpace(t) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// text decodes a body part to UTF-8 with "\n" line endings, cut at
+// MaxBodyBytes. An 8bit body is read in place, not copied.
 func (mp *mimeParser) text(ct string, params map[string]string, enc string, body []byte) string {
-	data, cut := mimeReadLimited(mimeTransferReader(enc, body), mp.opts.MaxBodyBytes)
+	data, cut := body, false
+	if enc != "8bit" {
+		data, cut = mimeDecodeLimited(enc, body, mp.opts.MaxBodyBytes)
+	} else if int64(len(data)) > mp.opts.MaxBodyBytes {
+		data, cut = data[:mp.opts.MaxBodyBytes], true
+	}
 	if cut {
 		mp.warn("a %s body longer than %d bytes was cut", ct, mp.opts.MaxBodyBytes)
 	}
@@ -168,56 +189,76 @@ func (mp *mimeParser) text(ct string, params map[string]string, enc string, body
 	if declared && !mimeCharsetKnown(label) {
 		mp.warn("unknown charset %q read as UTF-8 or Windows-1252", mimeShort(label))
 	}
-	return mimeClean(mimeDecodeCharset(label, data))
+	return mimeBodyString(label, data)
 }
 
-// attach decodes part as a stream, hashing and counting every byte but
-// keeping them only while the message's attachment budget lasts.
+// attach keeps part as an attachment while the message's attachment budget
+// lasts; past it, the part is only hashed and sized, as a stream, and
+// listed in Dropped. A part whose decoded size cannot exceed the budget is
+// decoded once into a buffer of that size; a larger one costs no more than
+// the hashing buffer, unless noise in its encoding made it fit after all.
 func (mp *mimeParser) attach(p *Parsed, part mimePart) {
+	limit := mp.budget
+	if mimeDecodedBound(part.enc, part.body) > limit {
+		size, sum := mp.hashPart(part)
+		if size > limit {
+			p.Dropped = append(p.Dropped, DroppedAttachment{
+				Filename: part.name, ContentType: part.contentType, Size: size, SHA256: sum,
+				Reason: fmt.Sprintf("attachments over the limit of %d bytes per message", mp.opts.MaxAttachmentBytes),
+			})
+			return
+		}
+		limit = size
+	}
+	data, _ := mimeDecodeLimited(part.enc, part.body, limit)
+	if cap(data)-len(data) > len(data)/4 {
+		// The bound was far off (quoted-printable full of escapes):
+		// do not keep the slack alive with the attachment.
+		data = append([]byte(nil), data...)
+	}
+	sum := sha256.Sum256(data)
+	size := int64(len(data))
+	mp.budget -= size
+	p.Attachments = append(p.Attachments, Attachment{
+		Filename: part.name, ContentType: part.contentType, Size: size, SHA256: hex.EncodeToString(sum[:]),
+		Data: data, Inline: part.inline, ContentID: part.contentID,
+	})
+}
+
+// hashPart decodes part as a stream and returns its size and SHA-256.
+func (mp *mimeParser) hashPart(part mimePart) (int64, string) {
+	if mp.scratch == nil {
+		mp.scratch = make([]byte, 32<<10)
+	}
 	r := mimeTransferReader(part.enc, part.body)
 	h := sha256.New()
 	var size int64
-	keep := true
-	kept := make([]byte, 0, min(int64(len(part.body)), mp.budget))
-	buf := make([]byte, 32<<10)
 	for {
-		n, err := r.Read(buf)
-		if n > 0 {
-			h.Write(buf[:n])
-			size += int64(n)
-			if keep && size > mp.budget {
-				keep, kept = false, nil
-			}
-			if keep {
-				kept = append(kept, buf[:n]...)
-			}
-		}
+		n, err := r.Read(mp.scratch)
+		h.Write(mp.scratch[:n])
+		size += int64(n)
 		if err != nil {
 			break
 		}
 	}
-	sum := hex.EncodeToString(h.Sum(nil))
-	if !keep {
-		p.Dropped = append(p.Dropped, DroppedAttachment{
-			Filename: part.name, ContentType: part.contentType, Size: size, SHA256: sum,
-			Reason: fmt.Sprintf("attachments over the limit of %d bytes per message", mp.opts.MaxAttachmentBytes),
-		})
-		return
-	}
-	mp.budget -= size
-	p.Attachments = append(p.Attachments, Attachment{
-		Filename: part.name, ContentType: part.contentType, Size: size, SHA256: sum,
-		Data: kept, Inline: part.inline, ContentID: part.contentID,
-	})
+	return size, hex.EncodeToString(h.Sum(nil))
 }
 
-// mimeSplitMultipart cuts a multipart body at its boundary lines. It
-// reports whether the closing boundary was seen; without one, the last
-// part runs to the end of the body (a truncated message keeps its parts).
-func mimeSplitMultipart(body []byte, boundary string) (parts [][]byte, closed bool) {
+// mimeSplitMultipart cuts a multipart body at its boundary lines into at
+// most limit parts; more counts the parts past the limit. It reports
+// whether the closing boundary was seen; without one, the last part runs
+// to the end of the body (a truncated message keeps its parts).
+func mimeSplitMultipart(body []byte, boundary string, limit int) (parts [][]byte, closed bool, more int) {
 	delim := []byte("--" + boundary)
 	start, pos := -1, 0
-	for pos <= len(body) && len(parts) < maxMIMEParts {
+	add := func(part []byte) {
+		if len(parts) < limit {
+			parts = append(parts, part)
+		} else {
+			more++
+		}
+	}
+	for pos <= len(body) {
 		i := bytes.Index(body[pos:], delim)
 		if i < 0 {
 			break
@@ -241,18 +282,18 @@ func mimeSplitMultipart(body []byte, boundary string) (parts [][]byte, closed bo
 					end--
 				}
 			}
-			parts = append(parts, body[start:end])
+			add(body[start:end])
 		}
 		if isClose {
-			return parts, true
+			return parts, true, more
 		}
 		start = len(body) - len(next)
 		pos = start
 	}
 	if start >= 0 {
-		parts = append(parts, body[start:])
+		add(body[start:])
 	}
-	return parts, false
+	return parts, false, more
 }
 
 // mimeGuessBoundary finds the boundary of a multipart whose Content-Type
@@ -268,23 +309,22 @@ func mimeGuessBoundary(body []byte) string {
 	return ""
 }
 
-// mimeSplitPart separates a part's header from its body; a part whose
-// first line is not a field has no header at all.
-func mimeSplitPart(part []byte) (mimeHeader, []byte) {
-	h, body, err := mimeSplitHeader(part)
-	if err != nil {
-		return nil, part
+// splitPart separates a part's header from its body; a part whose first
+// line is not a field has no header at all. A part whose header is over
+// maxHeaderBytes is skipped (ok false) and counted in Dropped by reportSkipped.
+func (mp *mimeParser) splitPart(part []byte) (h mimeHeader, body []byte, ok bool) {
+	h, body, cut, err := mimeSplitHeader(part)
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		mp.skippedHeaders++
+		return nil, nil, false
+	case err != nil:
+		return nil, part, true
 	}
-	return h, body
-}
-
-// mimeReadLimited reads r up to max bytes and reports whether it had more.
-func mimeReadLimited(r io.Reader, max int64) ([]byte, bool) {
-	data, _ := io.ReadAll(io.LimitReader(r, max+1))
-	if int64(len(data)) > max {
-		return data[:max], true
+	if cut > 0 {
+		mp.warn("%s", mimeFieldsCut(cut))
 	}
-	return data, false
+	return h, body, true
 }
 
 // mimeShort bounds a sender-controlled string quoted in a warning.

@@ -20,7 +20,6 @@ import (
 	"github.com/recoverydesk/recoverydesk/account"
 	"github.com/recoverydesk/recoverydesk/desk"
 	"github.com/recoverydesk/recoverydesk/ent/user"
-	"github.com/recoverydesk/recoverydesk/internal/store"
 	"github.com/recoverydesk/recoverydesk/internal/testdb"
 	"github.com/recoverydesk/recoverydesk/web"
 )
@@ -58,19 +57,11 @@ func (uiProbeArgs) Kind() string { return "web_test_ui_probe" }
 func insertProbe(t *testing.T, n int) int64 {
 	t.Helper()
 	st := testdb.Store(t)
-	var id int64
-	err := st.InTx(context.Background(), func(ctx context.Context, tx *store.Tx) error {
-		res, err := tx.Enqueue(ctx, uiProbeArgs{N: n}, &river.InsertOpts{Queue: "web_test_probe"})
-		if err != nil {
-			return err
-		}
-		id = res.Job.ID
-		return nil
-	})
+	res, err := st.Jobs.Insert(context.Background(), uiProbeArgs{N: n}, &river.InsertOpts{Queue: "web_test_probe"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return id
+	return res.Job.ID
 }
 
 func jobState(t *testing.T, id int64) rivertype.JobState {

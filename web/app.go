@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -15,6 +16,7 @@ import (
 	"github.com/recoverydesk/recoverydesk/desk"
 	"github.com/recoverydesk/recoverydesk/ent"
 	"github.com/recoverydesk/recoverydesk/internal/config"
+	"github.com/recoverydesk/recoverydesk/mailbox"
 	"github.com/recoverydesk/recoverydesk/mailbox/devmail"
 )
 
@@ -54,6 +56,11 @@ type Deps struct {
 	// DevMail enables the /dev/mail pages. Nil outside dev, where those
 	// paths answer 404.
 	DevMail *DevMail
+	// ServerTiming adds a Server-Timing header ("app;dur=" milliseconds)
+	// to every answer: how long the app took, without the network, for
+	// load benchmarks (`recoverydesk bench http`). Off in production,
+	// where it would only tell clients about the server.
+	ServerTiming bool
 	// Extra registers additional routes after the middleware and before
 	// the final 404 handler. It exists for tests only (a panicking or slow
 	// route); production code adds routes in routes.go.
@@ -98,7 +105,9 @@ type handler struct {
 	mailHTML *bluemonday.Policy
 	// secure says whether cookies get the Secure attribute (https site).
 	secure bool
-	now    func() time.Time
+	// proxies are TRUSTED_PROXIES, for clientIP.
+	proxies []netip.Prefix
+	now     func() time.Time
 }
 
 // New builds the Fiber app with all routes and middleware. It does not
@@ -126,8 +135,9 @@ func New(d Deps) (*fiber.App, error) {
 		assets:   as,
 		csrf:     newSigner(d.Config.SecretKey, "csrf"),
 		flash:    newSigner(d.Config.SecretKey, "flash"),
-		mailHTML: mailHTMLPolicy(),
+		mailHTML: mailbox.HTMLPolicy(),
 		secure:   d.Config.BaseURL != nil && d.Config.BaseURL.Scheme == "https",
+		proxies:  parseProxies(d.Config.TrustedProxies),
 		now:      time.Now,
 	}
 	app := fiber.New(fiber.Config{
@@ -139,25 +149,30 @@ func New(d Deps) (*fiber.App, error) {
 		ReadTimeout:  30 * time.Second,
 		WriteTimeout: 60 * time.Second,
 		IdleTimeout:  90 * time.Second,
-		// Behind a trusted reverse proxy the client is the one it names;
-		// from anyone else X-Forwarded-For is ignored.
+		// X-Forwarded-Host and -Proto count only from a trusted proxy;
+		// the client's address is clientIP's business.
 		EnableTrustedProxyCheck: len(d.Config.TrustedProxies) > 0,
 		TrustedProxies:          d.Config.TrustedProxies,
-		ProxyHeader:             proxyHeader(d.Config.TrustedProxies),
 		// Room for the status page's files; limitBody holds every other
 		// route to the default 4 MiB.
 		BodyLimit: maxUploadBody,
 	})
+	if d.ServerTiming {
+		app.Use(serverTiming)
+	}
 	app.Use(limitBody)
 	h.routes(app, d.Extra)
 	return app, nil
 }
 
-func proxyHeader(trusted []string) string {
-	if len(trusted) == 0 {
-		return ""
-	}
-	return fiber.HeaderXForwardedFor
+// serverTiming reports the time the app spent on a request in the
+// Server-Timing header. It runs first, so it covers every middleware;
+// errors are answered inside requestLog, so its time includes them.
+func serverTiming(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	c.Set("Server-Timing", fmt.Sprintf("app;dur=%.3f", float64(time.Since(start).Microseconds())/1000))
+	return err
 }
 
 func (d Deps) validate() error {

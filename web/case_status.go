@@ -30,7 +30,7 @@ func (h *handler) caseStatusAdd(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	err = h.desk.AddInformation(c.UserContext(), ref, token, text, files, desk.Origin{IP: c.IP(), UserAgent: c.Get(fiber.HeaderUserAgent)})
+	err = h.desk.AddInformation(c.UserContext(), ref, token, text, files, desk.Origin{IP: h.clientIP(c), UserAgent: c.Get(fiber.HeaderUserAgent)})
 	var fields desk.FieldErrors
 	switch {
 	case errors.As(err, &fields):

@@ -42,7 +42,7 @@ func (h *handler) challengeEmailAnswer(c *fiber.Ctx) error {
 			"Choose one of the two buttons: whether you asked for this, or not.")
 	}
 	ch, err := h.ev.AnswerEmailChallenge(c.UserContext(), token, answer == "yes",
-		desk.Origin{IP: c.IP(), UserAgent: c.Get(fiber.HeaderUserAgent)})
+		desk.Origin{IP: h.clientIP(c), UserAgent: c.Get(fiber.HeaderUserAgent)})
 	if err != nil {
 		return h.renderChallengeProblem(c, err)
 	}

@@ -30,7 +30,7 @@ const loginCookieAge = 10 * time.Minute
 // ensureDevice set on this very response if the browser had none).
 func (h *handler) attempt(c *fiber.Ctx) account.Attempt {
 	return account.Attempt{
-		IP:          c.IP(),
+		IP:          h.clientIP(c),
 		UserAgent:   strings.Clone(c.Get(fiber.HeaderUserAgent)),
 		DeviceToken: deviceToken(c),
 	}

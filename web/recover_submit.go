@@ -50,7 +50,7 @@ func (h *handler) recoverSubmit(c *fiber.Ctx) error {
 		PreviousEmails:       v.PreviousEmails,
 		TwoFactorMethod:      v.TwoFactorMethod,
 		Honeypot:             c.FormValue(pages.RecoverHoneypotField),
-	}, desk.Origin{IP: c.IP(), UserAgent: c.Get(fiber.HeaderUserAgent)})
+	}, desk.Origin{IP: h.clientIP(c), UserAgent: c.Get(fiber.HeaderUserAgent)})
 	var fields desk.FieldErrors
 	switch {
 	case errors.As(err, &fields):

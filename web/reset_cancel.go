@@ -34,7 +34,7 @@ func (h *handler) resetCancelSubmit(c *fiber.Ctx) error {
 		return fiber.ErrNotFound
 	}
 	r, err := h.tr.CancelReset(c.UserContext(), c.FormValue("token"),
-		desk.Origin{IP: c.IP(), UserAgent: c.Get(fiber.HeaderUserAgent)})
+		desk.Origin{IP: h.clientIP(c), UserAgent: c.Get(fiber.HeaderUserAgent)})
 	if err != nil {
 		return h.renderResetCancelProblem(c, err)
 	}

@@ -1,6 +1,7 @@
 // Command migrategen writes a new versioned migration from the ent schema.
 //
 //	go run ./cmd/migrategen -name add_widgets
+//	go run ./cmd/migrategen -rehash   # after writing a migration by hand
 //
 // It needs a PostgreSQL server where it may create (and then drop) a
 // scratch database; see -database-url.
@@ -21,7 +22,15 @@ func main() {
 	dir := flag.String("dir", "migrations", "migration directory")
 	dbURL := flag.String("database-url", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
 		"PostgreSQL server where a scratch database may be created")
+	rehash := flag.Bool("rehash", false, "only rewrite atlas.sum after a migration was written or edited by hand")
 	flag.Parse()
+	if *rehash {
+		if err := migrategen.Rehash(*dir); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *name == "" {
 		fmt.Fprintln(os.Stderr, "migrategen: -name is required")
 		flag.Usage()

@@ -27,7 +27,7 @@ type command struct {
 }
 
 func commands() []*command {
-	return []*command{devCommand(), serveCommand(), workerCommand(), migrateCommand(), seedCommand(), mailboxCommand(), auditCommand(), staffCommand()}
+	return []*command{devCommand(), serveCommand(), workerCommand(), migrateCommand(), seedCommand(), benchCommand(), mailboxCommand(), auditCommand(), staffCommand()}
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {

@@ -91,7 +91,7 @@ func runDev(ctx context.Context, c *cli, o *devOptions) (err error) {
 	if err != nil {
 		return fmt.Errorf("listen on HTTP_ADDR: %w", err)
 	}
-	app, err := newWebApp(rt, &web.DevMail{Sink: sink, Mailbox: inbox, SupportAddress: rt.cfg.SupportAddress})
+	app, err := newWebApp(rt, &web.DevMail{Sink: sink, Mailbox: inbox, SupportAddress: rt.cfg.SupportAddress}, false)
 	if err != nil {
 		ln.Close()
 		return err

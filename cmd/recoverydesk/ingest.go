@@ -38,7 +38,7 @@ func startIngestion(ctx context.Context, rt *runtime) (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	inbound := newInbound(rt, outbox, signer)
+	inbound := newInbound(rt, outbox, signer, 0)
 	syncer, err := imapsync.New(rt.store.Ent, inbound, imapsync.Config{URL: rt.cfg.IMAPURL, Owner: workerName(), Logger: rt.log})
 	if err != nil {
 		return nil, fmt.Errorf("ingestion: %w", err)
@@ -55,12 +55,14 @@ func startIngestion(ctx context.Context, rt *runtime) (stop func(), err error) {
 }
 
 // newInbound stores fetched mail in cases; ingestion and the quarantine
-// admin page share it.
-func newInbound(rt *runtime, outbox *mailbox.Outbox, signer *mailbox.MessageIDSigner) *desk.Inbound {
+// admin page share it. lanes is how many transactions store a batch at
+// once (0: desk's default).
+func newInbound(rt *runtime, outbox *mailbox.Outbox, signer *mailbox.MessageIDSigner, lanes int) *desk.Inbound {
 	return desk.NewInbound(rt.store, outbox, signer, desk.InboundOptions{
 		SLA:                slaPolicy(rt),
 		SupportAddresses:   []string{rt.cfg.SupportAddress},
 		MaxAttachmentBytes: rt.cfg.MaxAttachmentBytes,
+		Lanes:              lanes,
 		SiteName:           rt.cfg.SiteName,
 		BaseURL:            rt.cfg.BaseURL,
 		Logger:             rt.log,

@@ -35,7 +35,7 @@ SIGINT/SIGTERM: stop accepting, let requests finish (SHUTDOWN_TIMEOUT), exit 0.`
 			if err != nil {
 				return fmt.Errorf("listen on HTTP_ADDR: %w", err)
 			}
-			app, err := newWebApp(rt, nil)
+			app, err := newWebApp(rt, nil, false)
 			if err != nil {
 				return err
 			}
@@ -46,7 +46,7 @@ SIGINT/SIGTERM: stop accepting, let requests finish (SHUTDOWN_TIMEOUT), exit 0.`
 }
 
 // newWebApp wires the web layer to the runtime's services.
-func newWebApp(rt *runtime, dev *web.DevMail) (*fiber.App, error) {
+func newWebApp(rt *runtime, dev *web.DevMail, serverTiming bool) (*fiber.App, error) {
 	outbox, err := mailbox.NewOutboxFromConfig(rt.store.Ent, &rt.cfg, rt.log)
 	if err != nil {
 		return nil, err
@@ -79,6 +79,7 @@ func newWebApp(rt *runtime, dev *web.DevMail) (*fiber.App, error) {
 		JobsUI:   jobsUI,
 		// The quarantine page lists and retries what ingestion set
 		// aside; it works whether or not this process ingests.
-		Quarantine: &web.Quarantine{Inbound: newInbound(rt, outbox, signer), DB: rt.store.Ent},
+		Quarantine:   &web.Quarantine{Inbound: newInbound(rt, outbox, signer, 0), DB: rt.store.Ent},
+		ServerTiming: serverTiming,
 	})
 }

@@ -1244,6 +1244,46 @@ var (
 					Type: "GIN",
 				},
 			},
+			{
+				Name:    "supportcase_open_sla_due_id",
+				Unique:  false,
+				Columns: []*schema.Column{CasesColumns[19], CasesColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "(merged_into_id IS NULL) AND ((status)::text = ANY (ARRAY['new'::text, 'waiting_on_requester'::text, 'waiting_on_challenge'::text, 'ready_for_decision'::text, 'reset_scheduled'::text]))",
+				},
+			},
+			{
+				Name:    "supportcase_open_last_activity_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{CasesColumns[21], CasesColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "(merged_into_id IS NULL) AND ((status)::text = ANY (ARRAY['new'::text, 'waiting_on_requester'::text, 'waiting_on_challenge'::text, 'ready_for_decision'::text, 'reset_scheduled'::text]))",
+				},
+			},
+			{
+				Name:    "supportcase_open_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{CasesColumns[1], CasesColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "(merged_into_id IS NULL) AND ((status)::text = ANY (ARRAY['new'::text, 'waiting_on_requester'::text, 'waiting_on_challenge'::text, 'ready_for_decision'::text, 'reset_scheduled'::text]))",
+				},
+			},
+			{
+				Name:    "supportcase_open_risk_id",
+				Unique:  false,
+				Columns: []*schema.Column{CasesColumns[14], CasesColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "(merged_into_id IS NULL) AND ((status)::text = ANY (ARRAY['new'::text, 'waiting_on_requester'::text, 'waiting_on_challenge'::text, 'ready_for_decision'::text, 'reset_scheduled'::text]))",
+				},
+			},
+			{
+				Name:    "supportcase_open_unassigned_sla_due_id",
+				Unique:  false,
+				Columns: []*schema.Column{CasesColumns[19], CasesColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "(assignee_id IS NULL) AND (merged_into_id IS NULL) AND ((status)::text = ANY (ARRAY['new'::text, 'waiting_on_requester'::text, 'waiting_on_challenge'::text, 'ready_for_decision'::text, 'reset_scheduled'::text]))",
+				},
+			},
 		},
 	}
 	// TotpCredentialsColumns holds the columns for the "totp_credentials" table.
@@ -1326,6 +1366,13 @@ var (
 		Name:       "users",
 		Columns:    UsersColumns,
 		PrimaryKey: []*schema.Column{UsersColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "user_staff_role",
+				Unique:  false,
+				Columns: []*schema.Column{UsersColumns[9]},
+			},
+		},
 	}
 	// WebauthnCredentialsColumns holds the columns for the "webauthn_credentials" table.
 	WebauthnCredentialsColumns = []*schema.Column{

@@ -6,6 +6,7 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
 )
 
 // User is an account of the package index: a maintainer, and possibly a
@@ -103,5 +104,14 @@ func (User) Edges() []ent.Edge {
 		// in the log cannot be hard-deleted (disable the account instead).
 		edge.To("audit_events", AuditEvent.Type).
 			Annotations(entsql.OnDelete(entsql.Restrict)),
+	}
+}
+
+// Indexes of the User.
+func (User) Indexes() []ent.Index {
+	return []ent.Index{
+		// The desk lists its staff on every queue page; without this it
+		// reads every account.
+		index.Fields("staff_role"),
 	}
 }

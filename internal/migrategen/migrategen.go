@@ -17,9 +17,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
+	atlasmigrate "ariga.io/atlas/sql/migrate"
+	atlasschema "ariga.io/atlas/sql/schema"
 	"ariga.io/atlas/sql/sqltool"
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -103,6 +107,7 @@ func diffInto(ctx context.Context, admin *pgx.ConnConfig, scratch, dir, name str
 		// silently leave the column or index behind.
 		schema.WithDropColumn(true),
 		schema.WithDropIndex(true),
+		schema.WithDiffHook(keepHandWritten),
 	)
 	if err != nil {
 		return fmt.Errorf("migrategen: diff: %w", err)
@@ -161,4 +166,48 @@ func snapshot(dir string) (map[string][]byte, error) {
 		files[e.Name()] = b
 	}
 	return files, nil
+}
+
+// HandWrittenIndexPrefix names the indexes hand-written migrations create
+// on expressions, which ent cannot declare: the diff must not drop them.
+const HandWrittenIndexPrefix = "hand_"
+
+// keepHandWritten removes drops of hand-written indexes from the diff.
+func keepHandWritten(next schema.Differ) schema.Differ {
+	return schema.DiffFunc(func(current, desired *atlasschema.Schema) ([]atlasschema.Change, error) {
+		changes, err := next.Diff(current, desired)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range changes {
+			if m, ok := c.(*atlasschema.ModifyTable); ok {
+				m.Changes = slices.DeleteFunc(m.Changes, func(c atlasschema.Change) bool {
+					d, ok := c.(*atlasschema.DropIndex)
+					return ok && strings.HasPrefix(d.I.Name, HandWrittenIndexPrefix)
+				})
+			}
+		}
+		return slices.DeleteFunc(changes, func(c atlasschema.Change) bool {
+			m, ok := c.(*atlasschema.ModifyTable)
+			return ok && len(m.Changes) == 0
+		}), nil
+	})
+}
+
+// Rehash rewrites dir's atlas.sum after a migration was written or edited
+// by hand (an index on an expression, a trigger), as `atlas migrate hash`
+// would: Diff refuses a directory whose files do not match their sums.
+func Rehash(dir string) error {
+	gooseDir, err := sqltool.NewGooseDir(dir)
+	if err != nil {
+		return fmt.Errorf("migrategen: open %s: %w", dir, err)
+	}
+	sum, err := gooseDir.Checksum()
+	if err != nil {
+		return fmt.Errorf("migrategen: hash %s: %w", dir, err)
+	}
+	if err := atlasmigrate.WriteSumFile(gooseDir, sum); err != nil {
+		return fmt.Errorf("migrategen: write %s/atlas.sum: %w", dir, err)
+	}
+	return nil
 }

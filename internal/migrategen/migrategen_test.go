@@ -133,6 +133,33 @@ func TestDiffWritesOnceThenNothing(t *testing.T) {
 	}
 }
 
+// TestRehashAcceptsHandWrittenMigration: a migration added by hand makes
+// Diff refuse the directory until Rehash records its sum; the hand_ index
+// it creates, which ent cannot declare, then survives the next diff.
+func TestRehashAcceptsHandWrittenMigration(t *testing.T) {
+	url := adminURL(t)
+	ctx := context.Background()
+	dir := copyMigrations(t)
+	hand := "-- +goose Up\nCREATE INDEX hand_test_users_lower_name ON users (lower(display_name));\n\n-- +goose Down\nDROP INDEX hand_test_users_lower_name;\n"
+	if err := os.WriteFile(filepath.Join(dir, "29991231000000_hand_test.sql"), []byte(hand), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := migrategen.Diff(ctx, url, dir, "refused"); err == nil || !strings.Contains(err.Error(), "checksum") {
+		t.Fatalf("Diff over an unhashed hand-written migration: %v; want a checksum error", err)
+	}
+	if err := migrategen.Rehash(dir); err != nil {
+		t.Fatal(err)
+	}
+	written, err := migrategen.Diff(ctx, url, dir, "after_rehash")
+	if err != nil {
+		t.Fatalf("Diff after Rehash: %v", err)
+	}
+	if len(written) != 0 {
+		b, _ := os.ReadFile(written[0])
+		t.Fatalf("Diff after Rehash wrote %v (it must keep the hand_ index):\n%s", written, b)
+	}
+}
+
 func TestDiffRejectsBadName(t *testing.T) {
 	dir := t.TempDir()
 	for _, name := range []string{"", "Add Users", "../escape", "x;y"} {

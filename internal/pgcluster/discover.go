@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os/user"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -136,7 +137,7 @@ func probeUsers() []string {
 }
 
 func ping(ctx context.Context, u string) error {
-	conn, err := pgx.Connect(ctx, u)
+	conn, err := pgx.Connect(ctx, withoutPoolParams(u))
 	if err != nil {
 		return err
 	}
@@ -177,10 +178,28 @@ func withDatabase(raw, name string) (string, error) {
 // maintenanceURL points u at the "postgres" database, from which others are
 // created.
 func maintenanceURL(raw string) string {
-	u, err := url.Parse(raw)
+	u, err := url.Parse(withoutPoolParams(raw))
 	if err != nil {
 		return raw
 	}
 	u.Path = "/postgres"
+	return u.String()
+}
+
+// withoutPoolParams drops pgxpool's settings (pool_max_conns, ...) from a
+// URL, which a single pgx connection would send to the server as unknown
+// parameters.
+func withoutPoolParams(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	q := u.Query()
+	for k := range q {
+		if strings.HasPrefix(k, "pool_") {
+			q.Del(k)
+		}
+	}
+	u.RawQuery = q.Encode()
 	return u.String()
 }

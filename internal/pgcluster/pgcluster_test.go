@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,6 +64,28 @@ func TestDiscoverWithURLCreatesDatabase(t *testing.T) {
 	// A second discovery (another process starting) finds it and does not fail.
 	if _, err := pgcluster.Discover(ctx, pgcluster.Options{URL: serverURL(t), Database: name}); err != nil {
 		t.Fatalf("second discovery: %v", err)
+	}
+}
+
+// pgxpool's settings in DATABASE_URL (how the pool is sized) are not
+// sent to the server by discovery's own connections.
+func TestDiscoverAcceptsPoolSettings(t *testing.T) {
+	ctx := context.Background()
+	name := randomName("rd_pgcluster_pool_")
+	u, err := url.Parse(serverURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("pool_max_conns", "16")
+	u.RawQuery = q.Encode()
+	res, err := pgcluster.Discover(ctx, pgcluster.Options{URL: u.String(), Database: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pgcluster.DropDatabase(ctx, res.URL) })
+	if !strings.Contains(res.URL, "pool_max_conns=16") {
+		t.Errorf("discovered URL %q lost the pool setting", res.URL)
 	}
 }
 

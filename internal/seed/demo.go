@@ -90,9 +90,7 @@ func Demo(ctx context.Context, st *store.Store, now time.Time) (Logins, bool, er
 		if err != nil {
 			return fmt.Errorf("seed: find case %s: %w", erinCaseReference, err)
 		}
-		if err := desk.EnqueueEvidence(ctx, tx, erin, true); err != nil {
-			return err
-		}
+		desk.EnqueueEvidence(tx, erin, true)
 		created = true
 		return nil
 	})

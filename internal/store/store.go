@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -36,9 +37,16 @@ type Store struct {
 
 // Options tunes the pool; nil means defaults.
 type Options struct {
-	// MaxConns caps the pool; 0 means pgx's default (max(4, CPUs)).
+	// MaxConns caps the pool; 0 means pool_max_conns from the URL, or
+	// else DefaultMaxConns.
 	MaxConns int32
 }
+
+// DefaultMaxConns is the pool size unless the URL or Options say
+// otherwise: enough for ingestion's concurrent lanes, River's workers and
+// web requests in one process (pgx's own default, max(4, CPUs), left
+// ingestion and the desk queueing for connections on a 2-core machine).
+const DefaultMaxConns = 12
 
 // Open connects to url and checks the server answers.
 func Open(ctx context.Context, url string, opts *Options) (*Store, error) {
@@ -46,8 +54,11 @@ func Open(ctx context.Context, url string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: parse database URL: %w", err)
 	}
-	if opts != nil && opts.MaxConns > 0 {
+	switch {
+	case opts != nil && opts.MaxConns > 0:
 		cfg.MaxConns = opts.MaxConns
+	case !strings.Contains(url, "pool_max_conns="):
+		cfg.MaxConns = DefaultMaxConns
 	}
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/recoverydesk/recoverydesk/ent"
 	"github.com/recoverydesk/recoverydesk/ent/user"
 	"github.com/recoverydesk/recoverydesk/internal/store"
@@ -39,8 +41,8 @@ func createUserAndJob(ctx context.Context, tx *store.Tx, name string) error {
 	if _, err := tx.Ent.User.Create().SetUsername(name).SetUsernameNormalized(name).Save(ctx); err != nil {
 		return err
 	}
-	_, err := tx.Enqueue(ctx, probeArgs{Username: name}, nil)
-	return err
+	tx.Enqueue(probeArgs{Username: name}, nil)
+	return nil
 }
 
 func uniqueName(t *testing.T) string {
@@ -155,5 +157,76 @@ func TestInTxNestedEntTxIsASavepoint(t *testing.T) {
 	}
 	if u, _ := counts(t, st, inner); u != 0 {
 		t.Fatal("the rolled-back savepoint's row survived")
+	}
+}
+
+// uniqueProbeArgs is unique by its arguments, like the evidence jobs.
+type uniqueProbeArgs struct {
+	Username string `json:"username"`
+}
+
+func (uniqueProbeArgs) Kind() string { return "store_test_unique_probe" }
+
+func (uniqueProbeArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// Jobs go in at commit in one statement: a unique job added twice in one
+// transaction (two replies to one case in one batch) is inserted once,
+// and different jobs all arrive.
+func TestInTxInsertsJobsTogetherAtCommit(t *testing.T) {
+	st := testdb.Store(t)
+	ctx := context.Background()
+	name := uniqueName(t)
+	err := st.InTx(ctx, func(ctx context.Context, tx *store.Tx) error {
+		tx.Enqueue(uniqueProbeArgs{Username: name}, nil)
+		tx.Enqueue(probeArgs{Username: name}, nil)
+		tx.Enqueue(uniqueProbeArgs{Username: name}, nil)
+		tx.Enqueue(uniqueProbeArgs{Username: name + "-other"}, nil)
+		tx.Enqueue(probeArgs{Username: name}, nil)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	rows, err := st.Pool.Query(ctx, `SELECT kind, args->>'username' FROM river_job WHERE args->>'username' LIKE $1`, name+"%")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind, user string
+		if err := rows.Scan(&kind, &user); err != nil {
+			t.Fatal(err)
+		}
+		got[kind+" "+user]++
+	}
+	want := map[string]int{
+		"store_test_unique_probe " + name:            1,
+		"store_test_unique_probe " + name + "-other": 1,
+		"store_test_probe " + name:                   2,
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("jobs = %v, want %v", got, want)
+	}
+}
+
+// A job River refuses at commit rolls the transaction's rows back.
+func TestInTxRefusedJobRollsBack(t *testing.T) {
+	st := testdb.Store(t)
+	name := uniqueName(t)
+	err := st.InTx(context.Background(), func(ctx context.Context, tx *store.Tx) error {
+		if err := createUserAndJob(ctx, tx, name); err != nil {
+			return err
+		}
+		tx.Enqueue(probeArgs{Username: name}, &river.InsertOpts{Priority: 99})
+		return nil
+	})
+	if err == nil {
+		t.Fatal("a job with priority 99 was accepted")
+	}
+	if users, jobs := counts(t, st, name); users != 0 || jobs != 0 {
+		t.Errorf("after the refused commit: %d users, %d jobs; want none", users, jobs)
 	}
 }

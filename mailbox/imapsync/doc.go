@@ -4,9 +4,10 @@
 // A Syncer keeps one checkpoint row per mailbox (ent MailboxCheckpoint):
 // the mailbox's UIDVALIDITY and the highest UID handled. It fetches UIDs
 // above last_uid in batches with BODY.PEEK[] (messages stay unseen for a
-// person reading the same mailbox), advances the checkpoint after each
-// message the handler accepted, and then waits for new mail with IDLE, or
-// polls where the server lacks IDLE.
+// person reading the same mailbox), hands them to the handler (a
+// mailbox.BatchHandler gets a batch in one call, so one commit stores many
+// messages), advances the checkpoint after each handover, and then waits
+// for new mail with IDLE, or polls where the server lacks IDLE.
 //
 // When UIDVALIDITY changes (or the server's UIDNEXT falls to or below
 // last_uid, which a well-behaved server never does without changing

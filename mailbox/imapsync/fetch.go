@@ -51,8 +51,8 @@ func newUIDs(c *imapclient.Client, last uint32) ([]imap.UID, error) {
 }
 
 // fetchNew hands every message above the checkpoint to the handler, in
-// UID order, advancing the checkpoint after each. A handler error stops
-// the pass with the checkpoint before that message.
+// UID order, advancing the checkpoint after each handover. A handler
+// error stops the pass with the checkpoint before that message or batch.
 func (s *Syncer) fetchNew(ctx context.Context, l leases, cn *conn, cp *checkpoint) (int, error) {
 	uids, err := newUIDs(cn.c, cp.lastUID)
 	if err != nil {
@@ -73,6 +73,13 @@ func (s *Syncer) fetchNew(ctx context.Context, l leases, cn *conn, cp *checkpoin
 	return fetched, nil
 }
 
+// maxBatchBytes bounds the raw bytes of messages held for one HandleBatch,
+// so a run of large messages is handed over a few at a time.
+const maxBatchBytes = 16 << 20
+
+// fetchBatch fetches the messages of uids and hands them to the handler:
+// all at once when it takes batches (flushed early at maxBatchBytes), else
+// one by one. The checkpoint advances after each handover.
 func (s *Syncer) fetchBatch(ctx context.Context, l leases, c *imapclient.Client, cp *checkpoint, batch []imap.UID) (int, error) {
 	section := &imap.FetchItemBodySection{Peek: true}
 	cmd := c.Fetch(imap.UIDSetNum(batch...), &imap.FetchOptions{
@@ -82,7 +89,39 @@ func (s *Syncer) fetchBatch(ctx context.Context, l leases, c *imapclient.Client,
 	// Close drains what the server still sends, so an early return leaves
 	// the connection usable.
 	defer cmd.Close()
-	fetched := 0
+	bh, batches := s.handler.(mailbox.BatchHandler)
+	var (
+		pending []mailbox.Fetched
+		size    int
+		fetched int
+	)
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		last := pending[len(pending)-1].UID
+		var err error
+		if len(pending) == 1 || !batches {
+			err = s.handler.HandleMessage(ctx, pending[0])
+		} else {
+			err = bh.HandleBatch(ctx, pending)
+		}
+		if err != nil {
+			return fmt.Errorf("imapsync: handle %s uids %d-%d: %w", l.mailbox, pending[0].UID, last, err)
+		}
+		// The handler has stored them: record that even if ctx was just
+		// cancelled, so a stop does not cause a needless refetch.
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		err = l.advance(actx, cp.uidValidity, last)
+		cancel()
+		if err != nil {
+			return err
+		}
+		cp.lastUID = last
+		fetched += len(pending)
+		pending, size = pending[:0], 0
+		return nil
+	}
 	for {
 		msg := cmd.Next()
 		if msg == nil {
@@ -92,23 +131,19 @@ func (s *Syncer) fetchBatch(ctx context.Context, l leases, c *imapclient.Client,
 		if err != nil {
 			return fetched, err
 		}
-		if uid == 0 || uint32(uid) <= cp.lastUID {
+		if uid == 0 || uint32(uid) <= cp.lastUID || len(pending) > 0 && uint32(uid) <= pending[len(pending)-1].UID {
 			continue
 		}
-		m := mailbox.Fetched{Mailbox: l.mailbox, UIDValidity: cp.uidValidity, UID: uint32(uid), Raw: raw}
-		if err := s.handler.HandleMessage(ctx, m); err != nil {
-			return fetched, fmt.Errorf("imapsync: handle %s uid %d: %w", l.mailbox, uid, err)
+		pending = append(pending, mailbox.Fetched{Mailbox: l.mailbox, UIDValidity: cp.uidValidity, UID: uint32(uid), Raw: raw})
+		size += len(raw)
+		if !batches || size >= maxBatchBytes {
+			if err := flush(); err != nil {
+				return fetched, err
+			}
 		}
-		// The handler has stored it: record that even if ctx was just
-		// cancelled, so a stop does not cause a needless refetch.
-		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		err = l.advance(actx, cp.uidValidity, uint32(uid))
-		cancel()
-		if err != nil {
-			return fetched, err
-		}
-		cp.lastUID = uint32(uid)
-		fetched++
+	}
+	if err := flush(); err != nil {
+		return fetched, err
 	}
 	if err := cmd.Close(); err != nil {
 		return fetched, fmt.Errorf("imapsync: fetch from %s: %w", l.mailbox, err)
@@ -135,7 +170,7 @@ func readMessage(msg *imapclient.FetchMessageData) (imap.UID, []byte, error) {
 			if item.Literal == nil {
 				continue
 			}
-			b, err := io.ReadAll(item.Literal)
+			b, err := readLiteral(item.Literal)
 			if err != nil {
 				return 0, nil, fmt.Errorf("imapsync: read message %d: %w", msg.SeqNum, err)
 			}
@@ -147,3 +182,21 @@ func readMessage(msg *imapclient.FetchMessageData) (imap.UID, []byte, error) {
 	}
 	return uid, raw, nil
 }
+
+// readLiteral reads a literal into a buffer of its announced size, so a
+// large message is held once rather than in a doubling buffer.
+func readLiteral(r imap.LiteralReader) ([]byte, error) {
+	n := r.Size()
+	if n <= 0 || n > maxLiteral {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// maxLiteral is the largest size trusted for preallocation; a server
+// announcing more is read as it comes.
+const maxLiteral = 256 << 20

@@ -1,0 +1,137 @@
+package main_test
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/recoverydesk/recoverydesk/internal/pgcluster"
+)
+
+// pgBinDir holds the PostgreSQL server binaries for the private cluster.
+const pgBinDir = "/usr/lib/postgresql/15/bin"
+
+// privateCluster starts a PostgreSQL cluster of the test's own, which the
+// test may stop and start; it is stopped and removed at the end.
+func privateCluster(t *testing.T) *pgcluster.Cluster {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(pgBinDir, "pg_ctl")); err != nil {
+		t.Skipf("no PostgreSQL server binaries in %s", pgBinDir)
+	}
+	// Not t.TempDir: its parents are private to us, and as root the
+	// server runs as the postgres user, which must reach the directory.
+	dir, err := os.MkdirTemp("", "rd-chaos-pg-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	c, err := pgcluster.Start(ctx, filepath.Join(dir, "pg"), pgBinDir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Stop(context.Background()); err != nil {
+			t.Errorf("stop private cluster: %v", err)
+		}
+		_ = os.RemoveAll(dir)
+	})
+	return c
+}
+
+// TestChaosPostgresRestart: PostgreSQL restarted (fast shutdown: every
+// session is cut) while a worker ingests; the same worker process, not
+// restarted, recovers by itself and finishes with nothing lost or stored
+// twice.
+func TestChaosPostgresRestart(t *testing.T) {
+	const total = 2000
+	begin := time.Now()
+	cluster := privateCluster(t)
+	db := openChaosDB(t, cluster.URL("rdchaos"))
+	imapSrv := startChaosIMAP(t)
+	plan := planMail(total, "pg")
+	imapSrv.appendRaw(t, plan.raws())
+	relay := startChaosSMTP(t, nil)
+	t.Logf("cluster started and mailbox filled in %v", time.Since(begin).Round(time.Millisecond))
+
+	w := start(t, workerEnv(db.url, imapSrv.URL(), relay.URL()), "worker")
+	poll(t, "300 messages stored", 2*time.Minute, []*process{w}, func(ctx context.Context) (bool, error) {
+		n, err := db.storedInbound(ctx)
+		return n >= 300, err
+	})
+	ctx := context.Background()
+	restarted := time.Now()
+	if err := cluster.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pgcluster.Start(ctx, cluster.Dir, pgBinDir, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	db.pool.Reset() // our own connections died with the server
+	n := db.mustCount(t, `SELECT count(*) FROM messages WHERE direction = 'inbound'`)
+	if n >= len(plan.ids) {
+		t.Fatalf("ingestion finished before the restart: nothing was tested")
+	}
+	t.Logf("PostgreSQL restarted in %v with %d stored", time.Since(restarted).Round(time.Millisecond), n)
+
+	waitIngested(t, db, plan, 2*time.Minute, w)
+	t.Logf("all ingested %v after the restart", time.Since(restarted).Round(time.Millisecond))
+	if !w.alive() {
+		t.Fatal("worker exited")
+	}
+	assertIngestedOnce(t, db, plan)
+	// River recovered too: every acknowledgement was attempted and reached
+	// the relay; none failed.
+	poll(t, "acknowledgements attempted", time.Minute, []*process{w}, func(ctx context.Context) (bool, error) {
+		n, err := db.count(ctx, `SELECT count(*) FROM outbound_mails WHERE status IN ('queued', 'deferred')`)
+		return n == 0, err
+	})
+	assertAcksDelivered(t, db, relay)
+	t.Logf("acknowledgements done %v after the restart", time.Since(restarted).Round(time.Millisecond))
+	if code := w.stop(t, syscall.SIGTERM); code != 0 {
+		t.Errorf("worker exit %d after SIGTERM, want 0", code)
+	}
+}
+
+// assertAcksDelivered checks that every queued mail reached the relay and
+// none is marked failed. A mail sent while PostgreSQL was going down may
+// stay "sending": Outbox.markSent gives up recording "sent" after one try
+// (mailbox/outbox.go markSent); that is logged, not failed, since whether
+// a send lands in that window is luck.
+func assertAcksDelivered(t *testing.T, db *chaosDB, relay *chaosSMTP) {
+	t.Helper()
+	rows, err := db.pool.Query(context.Background(), `SELECT id, to_address, status FROM outbound_mails ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	asked := relay.asked()
+	var stuck []int
+	for rows.Next() {
+		var id int
+		var to, status string
+		if err := rows.Scan(&id, &to, &status); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case status == "sent" && asked[strings.ToLower(to)] > 0:
+		case status == "sending" && asked[strings.ToLower(to)] > 0:
+			stuck = append(stuck, id)
+		default:
+			t.Errorf("outbound mail %d to %s: status %s, relay asked %d times; want sent", id, to, status, asked[strings.ToLower(to)])
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(stuck) > 0 {
+		t.Logf("KNOWN ISSUE: %d mails delivered to the relay but left in status sending: %v", len(stuck), stuck)
+	}
+}
