@@ -94,3 +94,16 @@ func (s *Security) Overview(ctx context.Context, userID, currentID int) (*Securi
 func (s *Security) SecondFactors(ctx context.Context, userID int) (SecondFactors, error) {
 	return LoadSecondFactors(ctx, s.st.Ent, userID)
 }
+
+// HasSecondFactor says whether userID has a confirmed authenticator app
+// or a security key: SecondFactors(...).Enabled() in one query, since the
+// 2FA requirement asks it on every request to a management page.
+func (s *Security) HasSecondFactor(ctx context.Context, userID int) (bool, error) {
+	var ok bool
+	err := s.st.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM totp_credentials WHERE user_id = $1 AND confirmed_at IS NOT NULL)
+		OR EXISTS (SELECT 1 FROM webauthn_credentials WHERE user_id = $1)`, userID).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("account: second factors of user %d: %w", userID, err)
+	}
+	return ok, nil
+}

@@ -33,11 +33,11 @@ func (h *handler) require2FA(c *fiber.Ctx) error {
 	if s == nil {
 		return h.requireLogin(c)
 	}
-	f, err := h.acct.Security.SecondFactors(c.UserContext(), s.UserID)
+	enabled, err := h.acct.Security.HasSecondFactor(c.UserContext(), s.UserID)
 	if err != nil {
 		return fmt.Errorf("web: 2FA requirement: %w", err)
 	}
-	if f.Enabled() {
+	if enabled {
 		return c.Next()
 	}
 	return h.redirectWithFlash(c, totpSetupPath, "info", require2FAMessage)

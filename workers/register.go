@@ -30,6 +30,10 @@ type Deps struct {
 	Triage *desk.Triage
 }
 
+// RescueStuckJobsAfter is how long a job may stay "running" before River
+// hands it to another worker: its worker must have died.
+const RescueStuckJobsAfter = 5 * time.Minute
+
 // Options tunes the client; nil means defaults.
 type Options struct {
 	// MaxWorkers is how many jobs run at once in this process.
@@ -81,6 +85,11 @@ func NewClient(d Deps, opts *Options) (*river.Client[pgx.Tx], error) {
 		RetryPolicy: retry,
 		Queues:      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: maxWorkers}},
 		Workers:     w,
+		// A worker killed mid-job leaves the job "running" until River
+		// rescues it, an hour by default; meanwhile its mail would stay
+		// unsent. Every job here runs under River's default one-minute
+		// timeout, so five minutes is safely past any live attempt.
+		RescueStuckJobsAfter: RescueStuckJobsAfter,
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 				func() (river.JobArgs, *river.InsertOpts) { return account.PruneSessionsArgs{}, nil },

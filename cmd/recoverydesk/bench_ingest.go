@@ -35,8 +35,7 @@ func benchIngest() *benchmark {
 and waits until every message is a case message or quarantined. The mix:
 new requests (some HTML, a few with attachments), replies threading by
 header, by our marker and by the [RD-…] subject tag, duplicates,
-auto-replies, bounces and a few malformed messages. A warm-up of new
-requests first opens the cases the mix replies to.
+auto-replies, bounces and a few malformed messages.
 
 Three steps. A warm-up of new requests opens the cases the mix answers.
 With ingestion stopped, the mix is APPENDed; then ingestion starts and is
@@ -46,10 +45,12 @@ p50/p90/p99 from the start of each APPEND to its commit. Fails when a
 message is lost or stored twice.
 
 Without --imap-url or --dovecot it runs go-imap's in-process server on
-loopback (which holds the mail in this process's memory); --dovecot starts
-a private Dovecot for the run (mdbox storage on /dev/shm); --imap-url uses a running server (e.g.
-imap://user:pass@127.0.0.1:143), creating a fresh mailbox there. --large-mib N instead ingests one message of N
-MiB and reports the heap its ingestion needs beyond what was live before.
+loopback (which holds the mail in this process's memory); --dovecot
+starts a private Dovecot for the run (mdbox storage on /dev/shm);
+--imap-url uses a running server (e.g. imap://user:pass@127.0.0.1:143),
+creating a fresh mailbox there. --large-mib N instead ingests one
+message of N MiB and reports the heap its ingestion needs beyond what
+was live before.
 
 Migrations are applied first. Mail the cases would send is queued but not
 sent (no worker runs).`,
@@ -61,7 +62,7 @@ sent (no worker runs).`,
 			fs.IntVar(&o.Warmup, "warmup", 200, "new requests ingested first (untimed) for the mix to answer")
 			fs.IntVar(&o.Connections, "connections", 4, "IMAP connections APPENDing at once")
 			fs.IntVar(&o.BatchSize, "batch", 100, "messages per UID FETCH (and per batch of transactions)")
-			fs.IntVar(&o.lanes, "lanes", 0, "transactions storing a batch at once (default: desk's, one per CPU up to 4)")
+			fs.IntVar(&o.lanes, "lanes", 0, "transactions storing a batch at once (default: desk.DefaultLanes, 4)")
 			fs.Uint64Var(&o.Seed, "seed", uint64(time.Now().Unix()), "random seed of the mix (default: the time, so runs do not collide)")
 			fs.StringVar(&o.imapURL, "imap-url", "", "IMAP server to APPEND to, imap://user:pass@host:port (default: in-process)")
 			fs.BoolVar(&o.dovecot, "dovecot", false, "start a private Dovecot (Debian's dovecot-imapd) on loopback and use it")

@@ -64,7 +64,8 @@ func TestChaosKillDuringIngestion(t *testing.T) {
 		assertAskedAbove(t, imapSrv.commands(func(c imapCommand) bool { return c.conn > k.conns && c.conn <= until }), k.checkpoint)
 	}
 	// For the record: send jobs the killed workers were running wait for
-	// River's rescuer (an hour by default), their mail stays "sending".
+	// River's rescuer (workers.RescueStuckJobsAfter), their mail stays
+	// "sending" until then.
 	t.Logf("send jobs left running by the killed workers: %d",
 		db.mustCount(t, `SELECT count(*) FROM river_job WHERE kind = 'mailbox.send' AND state = 'running'`))
 	if code := w.stop(t, syscall.SIGTERM); code != 0 {
