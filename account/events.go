@@ -49,6 +49,8 @@ const (
 	EventTwoFAReset             EventKind = "twofa_reset"
 	EventStaffRoleGranted       EventKind = "staff_role_granted" // by an operator, DetailRole says which
 	EventStaffRoleRevoked       EventKind = "staff_role_revoked"
+	EventAPITokenCreated        EventKind = "api_token_created" // details name the token and its scope
+	EventAPITokenRevoked        EventKind = "api_token_revoked"
 )
 
 // Well-known keys of an event's details.
@@ -72,6 +74,7 @@ func EventKinds() []EventKind {
 		EventRecoveryCodesGenerated, EventRecoveryCodeUsed,
 		EventSessionRevoked, EventDeviceTrusted, EventDeviceRevoked, EventTwoFAReset,
 		EventStaffRoleGranted, EventStaffRoleRevoked,
+		EventAPITokenCreated, EventAPITokenRevoked,
 	}
 }
 
@@ -126,6 +129,10 @@ func (k EventKind) Describe() string {
 		return "Support staff role granted"
 	case EventStaffRoleRevoked:
 		return "Support staff role removed"
+	case EventAPITokenCreated:
+		return "API token created"
+	case EventAPITokenRevoked:
+		return "API token revoked"
 	}
 	return "Security event: " + strings.ReplaceAll(string(k), "_", " ")
 }

@@ -220,6 +220,9 @@ type mailData struct {
 	When, IP, Browser                              string
 	Link, Action, Expires, Address, Method         string
 	Remaining                                      int
+	// The API token notices: the token's name, public prefix, scope and
+	// expiry, in words.
+	TokenName, TokenPrefix, TokenScope, TokenExpiry string
 }
 
 func (m *Mailer) data(username string, o MailOrigin) mailData {

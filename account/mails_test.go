@@ -162,6 +162,24 @@ func TestMailSecurityEmails(t *testing.T) {
 				return m.SendPrimaryEmailChanged(ctx, tx, to, account.PrimaryEmailChangedMail{UserID: id, Username: hostileUsername, Address: "new-primary@example.net", Origin: origin})
 			},
 		},
+		{
+			purpose: account.MailAPITokenCreated,
+			subject: "New API token for your Test Desk account",
+			facts:   append([]string{"Deploy bot", "rdt_abcd2345", "Only the project", "tiny-lib", "1 June 2026 at 12:00 UTC", "https://desk.example/rd/account/tokens"}, originFacts...),
+			send: func(ctx context.Context, tx *store.Tx, id int) error {
+				tok := account.APITokenInfo{Name: "Deploy bot", Prefix: "rdt_abcd2345", Project: "tiny-lib", Expires: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}
+				return m.SendAPITokenCreated(ctx, tx, to, account.APITokenMail{UserID: id, Username: hostileUsername, Token: tok, Origin: origin})
+			},
+		},
+		{
+			purpose: account.MailAPITokenRevoked,
+			subject: "API token revoked on your Test Desk account",
+			facts:   append([]string{"Deploy bot", "rdt_abcd2345", "Every project of your account", "Never (until revoked)", "refused from now on", "https://desk.example/rd/account/tokens"}, originFacts...),
+			send: func(ctx context.Context, tx *store.Tx, id int) error {
+				tok := account.APITokenInfo{Name: "Deploy bot", Prefix: "rdt_abcd2345"}
+				return m.SendAPITokenRevoked(ctx, tx, to, account.APITokenMail{UserID: id, Username: hostileUsername, Token: tok, Origin: origin})
+			},
+		},
 	}
 
 	set, err := mailtemplates.Parse(nil)

@@ -23,6 +23,8 @@ import (
 type ProjectRow struct {
 	Name        string
 	Description string
+	// Organization owns the project; "" when none does.
+	Organization string
 	// Role is "owner" or "maintainer"; Since is when it was given.
 	Role     string
 	Since    time.Time
@@ -37,6 +39,8 @@ type ProjectInfo struct {
 	Description   string
 	RepositoryURL string
 	Created       time.Time
+	// Organization owns the project; "" when none does.
+	Organization string
 	// Role and Since are the viewing user's.
 	Role     string
 	Since    time.Time
@@ -102,7 +106,7 @@ func NormalizeProjectName(name string) string {
 func ListProjects(ctx context.Context, client *ent.Client, userID int) ([]ProjectRow, error) {
 	roles, err := client.ProjectRole.Query().
 		Where(projectrole.UserID(userID)).
-		WithProject().
+		WithProject(func(q *ent.ProjectQuery) { q.WithOrganization() }).
 		All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("account: projects of user %d: %w", userID, err)
@@ -141,6 +145,9 @@ func ListProjects(ctx context.Context, client *ent.Client, userID int) ([]Projec
 			Releases:    count[p.ID],
 			LastUpload:  last[p.ID],
 		}
+		if o := p.Edges.Organization; o != nil {
+			rows[i].Organization = o.Name
+		}
 	}
 	slices.SortFunc(rows, func(a, b ProjectRow) int {
 		return cmp.Compare(NormalizeProjectName(a.Name), NormalizeProjectName(b.Name))
@@ -155,6 +162,7 @@ func ListProjects(ctx context.Context, client *ent.Client, userID int) ([]Projec
 func ProjectDetail(ctx context.Context, client *ent.Client, name string, userID int) (*ProjectInfo, error) {
 	p, err := client.Project.Query().
 		Where(project.NameNormalized(NormalizeProjectName(name)), project.HasRolesWith(projectrole.UserID(userID))).
+		WithOrganization().
 		WithRoles(func(q *ent.ProjectRoleQuery) {
 			q.WithUser().Order(ent.Asc(projectrole.FieldCreatedAt), ent.Asc(projectrole.FieldID))
 		}).
@@ -176,6 +184,9 @@ func ProjectDetail(ctx context.Context, client *ent.Client, name string, userID 
 		Description:   optionalText(p.Description),
 		RepositoryURL: optionalText(p.RepositoryURL),
 		Created:       p.CreatedAt,
+	}
+	if o := p.Edges.Organization; o != nil {
+		info.Organization = o.Name
 	}
 	for _, r := range p.Edges.Roles {
 		m := ProjectMember{Username: r.Edges.User.Username, Role: string(r.Role), Since: r.CreatedAt}

@@ -5,17 +5,29 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/recoverydesk/recoverydesk/account"
 	"github.com/recoverydesk/recoverydesk/ent"
+	"github.com/recoverydesk/recoverydesk/ent/apitoken"
 	"github.com/recoverydesk/recoverydesk/ent/emailaddress"
 	"github.com/recoverydesk/recoverydesk/ent/predicate"
+	"github.com/recoverydesk/recoverydesk/ent/project"
 	"github.com/recoverydesk/recoverydesk/ent/schema/types"
 	"github.com/recoverydesk/recoverydesk/ent/supportcase"
 	"github.com/recoverydesk/recoverydesk/ent/user"
 	"github.com/recoverydesk/recoverydesk/internal/store"
 )
+
+// TokenWindow: an API token created this long before the request (or
+// since) is a red flag. An attacker who gets in mints a token first: it
+// keeps upload rights after the owner takes the account back.
+const TokenWindow = 7 * 24 * time.Hour
+
+// KindRecentToken: an API token of the account created shortly before
+// the request or since, revoked or not (red flag).
+const KindRecentToken = "recent_api_token"
 
 // matchAccount finds the accounts the claimed username and the contact
 // address point to. The username decides when it names an account; the
@@ -23,7 +35,9 @@ import (
 // an address that is not on it is a red flag. Without a known username
 // the contact address alone may name one account. None, or several, is
 // itself the finding. A case not yet linked to an account is linked to
-// the one found, and the jobs that need the account are enqueued.
+// the one found, and the jobs that need the account are enqueued. The
+// account's recent API tokens are flagged here too (recentTokens), on
+// every run, since every run of the evidence starts with this job.
 func (e *Evidence) matchAccount(ctx context.Context, caseID int) error {
 	c, linked, err := caseAccount(ctx, e.st.Ent, caseID)
 	if err != nil {
@@ -113,6 +127,13 @@ func (e *Evidence) matchAccount(ctx context.Context, caseID int) error {
 			finding: matchFinding(fmt.Sprintf("%d accounts have an address like %s: %s.", len(byAddress), contact, strings.Join(names, ", ")), false, byAddress),
 		})
 	}
+	if account != nil {
+		tokens, err := e.recentTokens(ctx, account, c.CreatedAt)
+		if err != nil {
+			return err
+		}
+		items = append(items, tokens...)
+	}
 	return e.st.InTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 		if err := e.record(ctx, tx, caseID, items); err != nil {
 			return err
@@ -137,6 +158,48 @@ func (e *Evidence) matchAccount(ctx context.Context, caseID int) error {
 		enqueueAccountJobs(tx, caseID)
 		return nil
 	})
+}
+
+// recentTokens flags the account's API tokens created within TokenWindow
+// before the case opened, or after. Revoked ones count too: someone made
+// them, and an upload may have happened before the revocation. Only the
+// name, dates and scope are shown, never the prefix.
+func (e *Evidence) recentTokens(ctx context.Context, u *ent.User, opened time.Time) ([]newItem, error) {
+	tokens, err := e.st.Ent.APIToken.Query().
+		Where(apitoken.UserID(u.ID), apitoken.CreatedAtGTE(opened.Add(-TokenWindow))).
+		WithProject(func(q *ent.ProjectQuery) { q.Select(project.FieldName) }).
+		Order(ent.Asc(apitoken.FieldCreatedAt), ent.Asc(apitoken.FieldID)).
+		All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("desk: recent API tokens of %s: %w", u.Username, err)
+	}
+	items := make([]newItem, len(tokens))
+	for i, t := range tokens {
+		scope := "every project of the account"
+		details := map[string]any{"name": t.Name, "created": t.CreatedAt, "scope": "account"}
+		if p := t.Edges.Project; p != nil {
+			scope = "the project " + p.Name
+			details["scope"], details["project"] = "project", p.Name
+		}
+		summary := fmt.Sprintf("API token %q created on %s, for %s", t.Name, t.CreatedAt.Format("2006-01-02 15:04 MST"), scope)
+		if t.ExpiresAt != nil {
+			details["expires"] = *t.ExpiresAt
+		}
+		if t.LastUsedAt != nil {
+			summary += fmt.Sprintf(", last used %s", t.LastUsedAt.Format("2006-01-02 15:04 MST"))
+			details["last_used"] = *t.LastUsedAt
+		}
+		if t.RevokedAt != nil {
+			summary += fmt.Sprintf(", revoked %s", t.RevokedAt.Format("2006-01-02 15:04 MST"))
+			details["revoked"] = *t.RevokedAt
+		}
+		items[i] = newItem{
+			kind: KindRecentToken, strength: StrengthRedFlag, source: "API tokens",
+			key:     fmt.Sprintf("%s:%d", KindRecentToken, t.ID),
+			finding: types.Finding{Summary: summary + ".", At: timePtr(t.CreatedAt), Details: details},
+		}
+	}
+	return items, nil
 }
 
 func matchFinding(summary string, match bool, users []*ent.User) types.Finding {

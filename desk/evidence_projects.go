@@ -124,6 +124,10 @@ type projectUploads struct {
 	lastVersion    string
 	lastFile       string
 	releaseVersion map[string]bool
+	// tokenFiles were uploaded with an API token; lastViaToken says
+	// whether the last one was.
+	tokenFiles   int
+	lastViaToken bool
 }
 
 // checkUploads summarises the account's uploads per project, with dates,
@@ -157,6 +161,10 @@ func (e *Evidence) checkUploads(ctx context.Context, caseID int) error {
 		pu.files++
 		pu.last, pu.lastVersion, pu.lastFile = f.UploadedAt, rel.Version, f.Filename
 		pu.releaseVersion[rel.Version] = true
+		pu.lastViaToken = f.APITokenID != nil
+		if pu.lastViaToken {
+			pu.tokenFiles++
+		}
 		latest = f
 	}
 	names := make([]string, 0, len(byProject))
@@ -171,10 +179,15 @@ func (e *Evidence) checkUploads(ctx context.Context, caseID int) error {
 			kind: KindUploadHistory, strength: StrengthPublic, source: "upload records",
 			key: fmt.Sprintf("upload_history:%s:%d:%s", n, pu.files, pu.last.UTC().Format(time.RFC3339)),
 			finding: types.Finding{
-				Summary: fmt.Sprintf("Uploaded %d files in %d releases of %s, from %s to %s (last: %s).",
-					pu.files, len(pu.releaseVersion), n, pu.first.Format(dateLayout), pu.last.Format(dateLayout), pu.lastFile),
-				At:      timePtr(pu.last),
-				Details: map[string]any{"project": n, "files": pu.files, "first": pu.first.Format(dateLayout), "last": pu.last.Format(dateLayout), "last_version": pu.lastVersion},
+				Summary: fmt.Sprintf("Uploaded %d files in %d releases of %s, from %s to %s (last: %s, version %s); %s.",
+					pu.files, len(pu.releaseVersion), n, pu.first.Format(dateLayout), pu.last.Format("2006-01-02 15:04 MST"),
+					pu.lastFile, pu.lastVersion, tokenShare(pu.tokenFiles, pu.files, pu.lastViaToken)),
+				At: timePtr(pu.last),
+				Details: map[string]any{
+					"project": n, "files": pu.files, "first": pu.first.Format(dateLayout), "last": pu.last.Format(dateLayout),
+					"last_at": pu.last.UTC().Format(time.RFC3339), "last_version": pu.lastVersion, "last_file": pu.lastFile,
+					"last_via_token": pu.lastViaToken, "token_files": pu.tokenFiles,
+				},
 			},
 		})
 	}
@@ -185,6 +198,22 @@ func (e *Evidence) checkUploads(ctx context.Context, caseID int) error {
 		return nil
 	}
 	return e.storeItems(ctx, caseID, items)
+}
+
+// tokenShare says how many of files were uploaded with an API token,
+// and how the last one was when they differ.
+func tokenShare(withToken, files int, lastViaToken bool) string {
+	switch withToken {
+	case files:
+		return "all with an API token"
+	case 0:
+		return "none with an API token"
+	}
+	last := "without"
+	if lastViaToken {
+		last = "with"
+	}
+	return fmt.Sprintf("%d of them with an API token, the last one %s", withToken, last)
 }
 
 // uploadClaim compares a claimed last-upload month with the real last

@@ -18,6 +18,7 @@ import (
 	"github.com/recoverydesk/recoverydesk/internal/config"
 	"github.com/recoverydesk/recoverydesk/mailbox"
 	"github.com/recoverydesk/recoverydesk/mailbox/devmail"
+	"github.com/recoverydesk/recoverydesk/registry"
 )
 
 // SessionStore finds and ends the session of a session cookie's token.
@@ -44,6 +45,9 @@ type Deps struct {
 	// Triage is the staff desk: the queue, case actions, decisions and
 	// the reset cancel links; nil leaves those pages out (404), like Desk.
 	Triage *desk.Triage
+	// Registry receives package uploads at PathUpload; nil leaves the
+	// endpoint out (404), like Desk.
+	Registry *registry.Service
 	// JobsUI is River's web UI, mounted at /admin/jobs for admins; nil
 	// leaves it out (404).
 	JobsUI http.Handler
@@ -94,6 +98,7 @@ type handler struct {
 	desk     *desk.Intake
 	ev       *desk.Evidence
 	tr       *desk.Triage
+	reg      *registry.Service
 	jobsUI   http.Handler
 	quar     *Quarantine
 	ready    func(ctx context.Context) error
@@ -128,6 +133,7 @@ func New(d Deps) (*fiber.App, error) {
 		desk:     d.Desk,
 		ev:       d.Evidence,
 		tr:       d.Triage,
+		reg:      d.Registry,
 		jobsUI:   d.JobsUI,
 		quar:     d.Quarantine,
 		ready:    d.Ready,
@@ -153,14 +159,14 @@ func New(d Deps) (*fiber.App, error) {
 		// the client's address is clientIP's business.
 		EnableTrustedProxyCheck: len(d.Config.TrustedProxies) > 0,
 		TrustedProxies:          d.Config.TrustedProxies,
-		// Room for the status page's files; limitBody holds every other
-		// route to the default 4 MiB.
-		BodyLimit: maxUploadBody,
+		// Room for the status page's files and for package uploads;
+		// limitBodies holds every other route to the default 4 MiB.
+		BodyLimit: bodyLimit(d.Registry),
 	})
 	if d.ServerTiming {
 		app.Use(serverTiming)
 	}
-	app.Use(limitBody)
+	app.Use(limitBodies)
 	h.routes(app, d.Extra)
 	return app, nil
 }

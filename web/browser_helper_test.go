@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"errors"
 	"net"
 	"os"
 	"testing"
@@ -10,8 +9,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/gofiber/fiber/v2"
-
-	"github.com/recoverydesk/recoverydesk/web"
 )
 
 // chromiumPath is where Debian's chromium package puts the browser; the
@@ -92,14 +89,6 @@ func serveForBrowser(t *testing.T, app *fiber.App) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- web.Serve(ctx, app, ln, 5*time.Second) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-served; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("web.Serve: %v", err)
-		}
-	})
+	serveForTest(t, app, ln)
 	return "http://" + ln.Addr().String()
 }

@@ -3,7 +3,6 @@ package web_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -185,18 +184,11 @@ func newBrowserStackWith(t *testing.T, opts stackOpts) *browserStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- web.Serve(ctx, app, ln, 5*time.Second) }()
-	// Registered last, so it runs first: the server stops before the
-	// River client and the Sink. Browsers, made after this, close earlier
-	// still, so the server does not wait on their idle connections.
-	t.Cleanup(func() {
-		cancel()
-		if err := <-served; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("web.Serve: %v", err)
-		}
-	})
+	// Its cleanup is registered last, so it runs first: the server stops
+	// before the River client and the Sink. Browsers, made after this,
+	// close earlier still, so the server does not wait on their idle
+	// connections.
+	serveForTest(t, app, ln)
 
 	return &browserStack{base: base.String(), cfg: cfg, account: svc, sink: sink, logs: logs, signer: signer, mailbox: inbox}
 }

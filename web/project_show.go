@@ -33,6 +33,7 @@ func (h *handler) projectShow(c *fiber.Ctx) error {
 		Description:   p.Description,
 		RepositoryURL: p.RepositoryURL,
 		Created:       p.Created,
+		Organization:  p.Organization,
 		Role:          p.Role,
 		Since:         p.Since,
 		Uploads:       projectFiles(p.Uploads),

@@ -17,6 +17,9 @@ func (h *handler) routes(app *fiber.App, extra func(fiber.Router)) {
 	app.Get("/healthz", h.healthCheck)
 	app.Get("/readyz", h.readyCheck)
 	app.Get("/static/*", h.staticServe)
+	// Package uploads (twine): HTTP Basic with an API token, no cookies,
+	// so no session and no CSRF token.
+	app.Post(PathUpload, h.packageUpload)
 
 	app.Use(h.loadSession)
 	app.Use(h.ensureDevice)
@@ -64,6 +67,10 @@ func (h *handler) routes(app *fiber.App, extra func(fiber.Router)) {
 	// scanners that follow links do not spend it.
 	app.Get(desk.PathEmailChallenge, h.challengeEmailShow)
 	app.Post(desk.PathEmailChallenge, h.challengeEmailAnswer)
+	// The index's public read side, for anyone: a project's releases,
+	// files and maintainers, and an organization's members and projects.
+	app.Get("/project/:name", h.projectPublic)
+	app.Get("/org/:name", h.orgPublic)
 	// The link mailed to every verified address of an account whose 2FA
 	// reset is scheduled: it cancels the reset without a login. The GET
 	// only asks, like the challenge.
@@ -94,6 +101,9 @@ func (h *handler) routes(app *fiber.App, extra func(fiber.Router)) {
 	acct.Post("/emails/:id/resend", h.emailResendVerification)
 	acct.Get("/password", h.require2FA, h.passwordChangeShow)
 	acct.Post("/password", h.require2FA, h.passwordChangeSubmit)
+	acct.Get("/tokens", h.require2FA, h.apiTokensShow)
+	acct.Post("/tokens", h.require2FA, h.apiTokenCreate)
+	acct.Post("/tokens/:id/revoke", h.require2FA, h.apiTokenRevoke)
 
 	// Projects: management pages, 2FA required.
 	projects := app.Group("/projects", h.requireLogin, h.require2FA)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html"
 	"net"
@@ -97,15 +96,7 @@ func serveOnLocalhost(t *testing.T, build func(base *url.URL) *fiber.App) string
 	}
 	base, _ := url.Parse("http://localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 	app := build(base)
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- web.Serve(ctx, app, ln, 5*time.Second) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-served; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("web.Serve: %v", err)
-		}
-	})
+	serveForTest(t, app, ln)
 	return base.String()
 }
 

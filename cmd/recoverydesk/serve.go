@@ -66,6 +66,10 @@ func newWebApp(rt *runtime, dev *web.DevMail, serverTiming bool) (*fiber.App, er
 	if err != nil {
 		return nil, err
 	}
+	reg, err := newRegistry(rt)
+	if err != nil {
+		return nil, err
+	}
 	return web.New(web.Deps{
 		Config:   rt.cfg,
 		Logger:   rt.log,
@@ -74,6 +78,7 @@ func newWebApp(rt *runtime, dev *web.DevMail, serverTiming bool) (*fiber.App, er
 		Desk:     intake,
 		Evidence: ev,
 		Triage:   newTriage(rt, outbox, signer, ev),
+		Registry: reg,
 		Ready:    rt.ready,
 		DevMail:  dev,
 		JobsUI:   jobsUI,

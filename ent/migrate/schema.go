@@ -690,6 +690,13 @@ var (
 				OnDelete:   schema.SetNull,
 			},
 		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "project_organization_id_name_normalized",
+				Unique:  false,
+				Columns: []*schema.Column{ProjectsColumns[6], ProjectsColumns[3]},
+			},
+		},
 	}
 	// ProjectRolesColumns holds the columns for the "project_roles" table.
 	ProjectRolesColumns = []*schema.Column{

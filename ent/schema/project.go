@@ -6,6 +6,7 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
 )
 
 // Project is a package on the index.
@@ -60,5 +61,14 @@ func (Project) Edges() []ent.Edge {
 		// (a null project would widen it to the whole account).
 		edge.To("api_tokens", APIToken.Type).Annotations(cascade()),
 		edge.To("repo_challenges", RepoChallenge.Type).Annotations(cascade()),
+	}
+}
+
+// Indexes of the Project.
+func (Project) Indexes() []ent.Index {
+	return []ent.Index{
+		// An organization's projects, listed by name and counted on its
+		// page and on its members' project pages.
+		index.Fields("organization_id", "name_normalized"),
 	}
 }

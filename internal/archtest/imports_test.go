@@ -32,6 +32,7 @@ var layers = map[string]int{
 	"mailbox":               3,
 	"account":               4,
 	"desk":                  5,
+	"registry":              5,
 	"internal/seed":         6,
 	"internal/bench":        0,
 	"internal/dovecot":      0,

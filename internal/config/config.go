@@ -45,9 +45,11 @@ type Config struct {
 	SMTPURL *url.URL
 	// SupportAddress is the address requesters write to and mail comes from.
 	SupportAddress string
-	// DataDir holds dev state: the generated secret key and the private
-	// PostgreSQL cluster.
+	// DataDir holds uploaded files (DataDir/files) and, in dev, the
+	// generated secret key and the private PostgreSQL cluster.
 	DataDir string
+	// UploadMaxSize is the largest distribution file accepted, in bytes.
+	UploadMaxSize int64
 	// LogLevel is the minimum slog level.
 	LogLevel string
 	// LogFormat is "text" or "json".

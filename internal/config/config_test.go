@@ -31,6 +31,9 @@ func TestDefaults(t *testing.T) {
 		c.ResetWaitingPeriod != 72*time.Hour {
 		t.Fatalf("desk defaults: SLA %+v / %+v, waiting %s", c.SLARecovery, c.SLAGeneral, c.ResetWaitingPeriod)
 	}
+	if c.UploadMaxSize != 100<<20 {
+		t.Fatalf("upload limit default %d, want 100 MiB", c.UploadMaxSize)
+	}
 	if len(c.SecretKey) < 32 {
 		t.Fatal("dev must generate a secret key")
 	}
@@ -75,6 +78,10 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"sla zero", "SLA_RECOVERY", "0s/120h", config.ModeServe},
 		{"waiting period negative", "RESET_WAITING_PERIOD", "-1h", config.ModeServe},
 		{"waiting period too long", "RESET_WAITING_PERIOD", "1000h", config.ModeServe},
+		{"upload size unit", "UPLOAD_MAX_SIZE", "100 parsecs", config.ModeServe},
+		{"upload size zero", "UPLOAD_MAX_SIZE", "0", config.ModeServe},
+		{"upload size too large", "UPLOAD_MAX_SIZE", "11GiB", config.ModeServe},
+		{"upload size negative", "UPLOAD_MAX_SIZE", "-5MiB", config.ModeServe},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -139,6 +146,28 @@ func TestReadmeListsEveryOption(t *testing.T) {
 		line = line[:strings.IndexByte(line, '\n')]
 		if o.Default != "" && !strings.Contains(line, "`"+o.Default+"`") {
 			t.Errorf("README row for %s does not show its default %q: %s", o.Name, o.Default, line)
+		}
+	}
+}
+
+func TestUploadMaxSizeUnits(t *testing.T) {
+	for v, want := range map[string]int64{
+		"104857600": 104857600,
+		"100MiB":    100 << 20,
+		"100 mib":   100 << 20,
+		"512KiB":    512 << 10,
+		"2GiB":      2 << 30,
+		"10MB":      10_000_000,
+		"1.5GB":     1_500_000_000,
+		"4096B":     4096,
+	} {
+		c, err := config.Load(config.ModeServe, env(map[string]string{"SECRET_KEY": key, "BASE_URL": "https://rd.example.org", "UPLOAD_MAX_SIZE": v}))
+		if err != nil {
+			t.Errorf("%s: %v", v, err)
+			continue
+		}
+		if c.UploadMaxSize != want {
+			t.Errorf("%s: %d bytes, want %d", v, c.UploadMaxSize, want)
 		}
 	}
 }

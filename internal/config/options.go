@@ -129,7 +129,16 @@ func Options() []Option {
 				c.MaxAttachmentBytes = n
 				return nil
 			}},
-		{Name: "DATA_DIR", Default: ".data", Help: "Directory for dev state: the generated secret key and the private PostgreSQL cluster.",
+		{Name: "UPLOAD_MAX_SIZE", Default: "100MiB", Help: "Largest distribution file the upload endpoint (/legacy/) accepts: bytes, or a number with KiB, MiB, GiB (or KB, MB, GB).",
+			set: func(c *Config, v string) error {
+				n, err := parseSize(v)
+				if err != nil || n < 1 || n > maxUploadSize {
+					return fmt.Errorf("must be a size from 1 byte to 10GiB, like 100MiB or 104857600")
+				}
+				c.UploadMaxSize = n
+				return nil
+			}},
+		{Name: "DATA_DIR", Default: ".data", Help: "Directory for local state: uploaded files (DATA_DIR/files), and in dev the generated secret key and the private PostgreSQL cluster.",
 			set: func(c *Config, v string) error { c.DataDir = v; return nil }},
 		{Name: "LOG_LEVEL", Default: "info", Help: "debug, info, warn or error.",
 			set: func(c *Config, v string) error {
