@@ -341,12 +341,17 @@ func (o *Outbox) Deliver(ctx context.Context, id int, final bool) error {
 	if permanent || final {
 		status = outboundmail.StatusFailed
 	}
-	n, uerr := o.client.OutboundMail.Update().
-		Where(outboundmail.ID(row.ID), outboundmail.StatusEQ(outboundmail.StatusSending), outboundmail.Attempts(row.Attempts)).
-		SetStatus(status).
-		SetLastError(truncate(err.Error(), 2000)).
-		SetUpdatedAt(o.now()).
-		Save(rctx)
+	var n int
+	uerr := untilRecorded(rctx, func() error {
+		var err2 error
+		n, err2 = o.client.OutboundMail.Update().
+			Where(outboundmail.ID(row.ID), outboundmail.StatusEQ(outboundmail.StatusSending), outboundmail.Attempts(row.Attempts)).
+			SetStatus(status).
+			SetLastError(truncate(err.Error(), 2000)).
+			SetUpdatedAt(o.now()).
+			Save(rctx)
+		return err2
+	})
 	if uerr != nil {
 		err = errors.Join(err, fmt.Errorf("record status %s: %w", status, uerr))
 	} else if n == 0 {
@@ -360,12 +365,15 @@ func (o *Outbox) Deliver(ctx context.Context, id int, final bool) error {
 }
 
 // claim moves the row to "sending" and counts the attempt, in one
-// conditional UPDATE that only one concurrent run can win. It returns the
-// claimed row, or errAlreadySent when there is nothing left to do.
+// conditional UPDATE that only one concurrent run can win, and returns the
+// claimed row read in the same transaction: a claim that committed always
+// comes back to this run, so losing the database just after it cannot
+// leave a claim nobody holds (it would block retries for ClaimTimeout).
+// It returns errAlreadySent when there is nothing left to do.
 func (o *Outbox) claim(ctx context.Context, id int) (*ent.OutboundMail, error) {
 	now := o.now()
-	n, err := o.client.OutboundMail.Update().
-		Where(outboundmail.ID(id), outboundmail.Or(
+	row, err := o.client.OutboundMail.UpdateOneID(id).
+		Where(outboundmail.Or(
 			outboundmail.StatusIn(outboundmail.StatusQueued, outboundmail.StatusDeferred),
 			outboundmail.And(
 				outboundmail.StatusEQ(outboundmail.StatusSending),
@@ -376,18 +384,19 @@ func (o *Outbox) claim(ctx context.Context, id int) (*ent.OutboundMail, error) {
 		AddAttempts(1).
 		SetUpdatedAt(now).
 		Save(ctx)
-	if err != nil {
+	if err == nil {
+		return row, nil
+	}
+	if !ent.IsNotFound(err) {
 		return nil, fmt.Errorf("mailbox: deliver mail %d: claim: %w", id, err)
 	}
-	row, err := o.client.OutboundMail.Get(ctx, id)
+	// Not claimable (or gone): say why.
+	row, err = o.client.OutboundMail.Get(ctx, id)
 	if ent.IsNotFound(err) {
 		return nil, fmt.Errorf("mailbox: deliver mail %d: %w: %w", id, ErrPermanent, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("mailbox: deliver mail %d: %w", id, err)
-	}
-	if n == 1 {
-		return row, nil
 	}
 	switch row.Status {
 	case outboundmail.StatusSent, outboundmail.StatusBounced:
@@ -400,23 +409,44 @@ func (o *Outbox) claim(ctx context.Context, id int) (*ent.OutboundMail, error) {
 }
 
 // markSent records a delivery. It is not fenced by the claim: the relay
-// has the mail, whoever else may have claimed the row meanwhile.
+// has the mail, whoever else may have claimed the row meanwhile. Failing
+// to record it is retried until ctx ends (a database restart takes a
+// moment): returning the error instead would retry the job and send the
+// mail again once the claim went stale.
 func (o *Outbox) markSent(ctx context.Context, row *ent.OutboundMail, log *slog.Logger) error {
 	now := o.now()
-	err := o.client.OutboundMail.Update().
-		Where(outboundmail.ID(row.ID), outboundmail.StatusNotIn(outboundmail.StatusSent, outboundmail.StatusBounced)).
-		SetStatus(outboundmail.StatusSent).
-		SetSentAt(now).
-		SetUpdatedAt(now).
-		Exec(ctx)
+	err := untilRecorded(ctx, func() error {
+		return o.client.OutboundMail.Update().
+			Where(outboundmail.ID(row.ID), outboundmail.StatusNotIn(outboundmail.StatusSent, outboundmail.StatusBounced)).
+			SetStatus(outboundmail.StatusSent).
+			SetSentAt(now).
+			SetUpdatedAt(now).
+			Exec(ctx)
+	})
 	if err != nil {
-		// Returning the error would retry and send the mail again after
-		// the claim goes stale; a row stuck in "sending" is the lesser harm.
+		// A row stuck in "sending" is the lesser harm.
 		log.Error("mailbox: mail sent but its status could not be recorded", "err", err)
 		return nil
 	}
 	log.Info("mailbox: mail sent", "message_id", row.MessageIDHeader)
 	return nil
+}
+
+// untilRecorded runs record until it succeeds or ctx ends, backing off
+// from 100 ms to 5 s, and returns its last error. An attempt's outcome
+// must reach the row: left "sending", the mail waits for ClaimTimeout.
+func untilRecorded(ctx context.Context, record func() error) error {
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		err := record()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
 }
 
 // errAlreadySent tells Deliver that an earlier run sent the mail.
