@@ -9,8 +9,9 @@
 // Service.Upload checks, in this order, everything that needs no bytes
 // (protocol fields, name, version, file name against both, the token's
 // scope, a file name used before), so a refused upload writes nothing;
-// then it stores the file while hashing it, compares the digests the
-// client sent, and finally records the project (created on the first
+// then it streams the file to a temporary file while hashing it and
+// compares the digests the client sent before the file takes its place
+// (a mismatch leaves nothing behind), and finally records the project (created on the first
 // upload of a new name, with the uploader as owner), the release and the
 // file row in one transaction. That transaction takes an advisory lock on
 // the project's normalised name, so two first uploads of one new name

@@ -10,6 +10,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -28,16 +30,18 @@ import (
 type fixture struct {
 	st  *store.Store
 	svc *registry.Service
+	dir string // the file store's
 }
 
 func newFixture(t *testing.T, maxSize int64) *fixture {
 	t.Helper()
 	st := testdb.Store(t)
-	svc, err := registry.NewService(registry.Options{Store: st, Dir: t.TempDir(), MaxSize: maxSize})
+	dir := t.TempDir()
+	svc, err := registry.NewService(registry.Options{Store: st, Dir: dir, MaxSize: maxSize})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{st: st, svc: svc}
+	return &fixture{st: st, svc: svc, dir: dir}
 }
 
 var seq atomic.Int64
@@ -187,4 +191,20 @@ func refused(t *testing.T, err error, kind registry.RefusalKind, want string) {
 	if !bytes.Contains([]byte(r.Message), []byte(want)) {
 		t.Errorf("refusal %q does not say %q", r.Message, want)
 	}
+}
+
+// storedFiles counts the regular files in the fixture's store.
+func (fx *fixture) storedFiles(t *testing.T) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(fx.dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -43,8 +43,10 @@ var keyRE = regexp.MustCompile(`^sha256/[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}$`)
 // file in the store's own tree (so the final rename stays on one file
 // system), which is fsynced and renamed to its key: a key names a
 // complete file or nothing. Storing bytes that are already there replaces
-// the file with an identical one.
-func (s *FileStore) Put(ctx context.Context, r io.Reader, limit int64) (StoredFile, error) {
+// the file with an identical one. accept (when not nil) sees the digests
+// before the rename; its error refuses the file and leaves nothing behind,
+// so a refused upload cannot fill the disk.
+func (s *FileStore) Put(ctx context.Context, r io.Reader, limit int64, accept func(StoredFile) error) (StoredFile, error) {
 	tmpDir := filepath.Join(s.dir, "tmp")
 	if err := os.MkdirAll(tmpDir, 0o750); err != nil {
 		return StoredFile{}, fmt.Errorf("registry: create %s: %w", tmpDir, err)
@@ -87,6 +89,11 @@ func (s *FileStore) Put(ctx context.Context, r io.Reader, limit int64) (StoredFi
 		Blake2b256: hex.EncodeToString(b2.Sum(nil)),
 	}
 	f.Key = "sha256/" + f.SHA256[:2] + "/" + f.SHA256[2:4] + "/" + f.SHA256
+	if accept != nil {
+		if err := accept(f); err != nil {
+			return StoredFile{}, err
+		}
+	}
 	final, err := s.Path(f.Key)
 	if err != nil {
 		return StoredFile{}, err

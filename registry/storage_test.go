@@ -3,6 +3,7 @@ package registry_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,7 +16,7 @@ func TestFileStoreIsContentAddressed(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	fs := registry.NewFileStore(dir)
-	f, err := fs.Put(ctx, bytes.NewReader([]byte("hello")), 100)
+	f, err := fs.Put(ctx, bytes.NewReader([]byte("hello")), 100, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,15 +38,29 @@ func TestFileStoreIsContentAddressed(t *testing.T) {
 	}
 
 	// The same bytes again land on the same key.
-	again, err := fs.Put(ctx, bytes.NewReader([]byte("hello")), 100)
+	again, err := fs.Put(ctx, bytes.NewReader([]byte("hello")), 100, nil)
 	if err != nil || again != f {
 		t.Fatalf("second put %+v, %v", again, err)
 	}
 	// Too large: refused, and no temporary file is left behind.
-	_, err = fs.Put(ctx, bytes.NewReader(bytes.Repeat([]byte("x"), 101)), 100)
+	_, err = fs.Put(ctx, bytes.NewReader(bytes.Repeat([]byte("x"), 101)), 100, nil)
 	refused(t, err, registry.RefusedTooLarge, "100 bytes")
 	if left, _ := os.ReadDir(filepath.Join(dir, "tmp")); len(left) != 0 {
 		t.Errorf("temporary files left: %v", left)
+	}
+	// Refused by accept (a digest mismatch): neither the file nor a
+	// temporary one is left.
+	mismatch := errors.New("digest mismatch")
+	var seen registry.StoredFile
+	_, err = fs.Put(ctx, bytes.NewReader([]byte("refused bytes")), 100, func(f registry.StoredFile) error { seen = f; return mismatch })
+	if !errors.Is(err, mismatch) {
+		t.Fatalf("refused put: %v, want accept's error", err)
+	}
+	if p, _ := fs.Path(seen.Key); seen.Key == "" || fileExists(p) {
+		t.Errorf("refused file kept at %q", seen.Key)
+	}
+	if left, _ := os.ReadDir(filepath.Join(dir, "tmp")); len(left) != 0 {
+		t.Errorf("temporary files left after a refusal: %v", left)
 	}
 	// Keys from elsewhere never name a path outside the store.
 	for _, bad := range []string{"../../etc/passwd", "demo/pkg-1.0.tar.gz", "sha256/2c/f2/" + sha + "/.."} {
@@ -53,4 +68,9 @@ func TestFileStoreIsContentAddressed(t *testing.T) {
 			t.Errorf("Path(%q) accepted", bad)
 		}
 	}
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -91,11 +91,8 @@ func (s *Service) Upload(ctx context.Context, req UploadRequest) (*UploadResult,
 	if err := checkArchive(content, req.Filename); err != nil {
 		return nil, err
 	}
-	stored, err := s.files.Put(ctx, content, s.maxSize)
+	stored, err := s.files.Put(ctx, content, s.maxSize, func(f StoredFile) error { return checkDigests(req, f) })
 	if err != nil {
-		return nil, err
-	}
-	if err := checkDigests(req, stored); err != nil {
 		return nil, err
 	}
 

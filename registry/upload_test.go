@@ -223,6 +223,10 @@ func TestDigestsMustMatch(t *testing.T) {
 		if n, _ := fx.st.Ent.Project.Query().Where(project.NameNormalized(account.NormalizeProjectName(name))).Count(ctx); n != 0 {
 			t.Errorf("%s mismatch: the project was created", tc.field)
 		}
+		// Nor are the bytes kept.
+		if n := fx.storedFiles(t); n != 0 {
+			t.Errorf("%s mismatch: %d files left in the store", tc.field, n)
+		}
 	}
 	// Digests in upper case are the same digests.
 	req := sdistRequest(t, tok, unique("upper"), "1.0")
