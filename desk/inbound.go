@@ -365,7 +365,7 @@ func (in *Inbound) insertMessage(ctx context.Context, tx *store.Tx, caseID int, 
 		SetCc(addresses(p.Cc)).
 		SetSubject(clean(p.Subject)).
 		SetBodyText(clean(p.Text)).
-		SetRaw(m.f.Raw).
+		SetRaw(smallRaw(m.f.Raw)).
 		SetImapUID(m.f.UID).
 		SetImapUidvalidity(m.f.UIDValidity).
 		SetAutoSubmitted(m.class.NoAutoReply()).
@@ -386,6 +386,11 @@ func (in *Inbound) insertMessage(ctx context.Context, tx *store.Tx, caseID int, 
 	}
 	if err != nil {
 		return fmt.Errorf("store message %s: %w", m.msgID, err)
+	}
+	if len(m.f.Raw) > store.LargeBytea {
+		if err := tx.SetLargeBytea(ctx, message.Table, message.FieldRaw, id, m.f.Raw); err != nil {
+			return fmt.Errorf("store message %s: %w", m.msgID, err)
+		}
 	}
 	for _, a := range p.Attachments {
 		data := a.Data
@@ -413,6 +418,16 @@ func (in *Inbound) insertMessage(ctx context.Context, tx *store.Tx, caseID int, 
 		return nil
 	}
 	return caseEvent(ctx, tx, caseID, nil, "attachments_dropped", map[string]any{"message_id": m.msgID, "attachments": dropped}, now)
+}
+
+// smallRaw is raw when it is small enough to go in the INSERT; a large
+// one goes in afterwards with store.Tx.SetLargeBytea, which does not copy
+// it in memory.
+func smallRaw(raw []byte) []byte {
+	if len(raw) > store.LargeBytea {
+		return []byte{}
+	}
+	return raw
 }
 
 // droppedParts lists what the parser left out of p and of the messages
