@@ -305,17 +305,15 @@ func (in *Inbound) joinCase(ctx context.Context, tx *store.Tx, m incoming, d Thr
 		return err
 	}
 	if m.from != "" {
-		member, err := NewThreadLookup(tx.Ent).IsParticipant(ctx, d.CaseID, m.from)
-		if err != nil {
+		// A participant already there (the requester, say) keeps its role:
+		// the insert does nothing on conflict.
+		if err := in.addParticipant(ctx, tx, d.CaseID, m.from, caseparticipant.RoleCc, now); err != nil {
 			return err
 		}
-		if !member {
-			if err := in.addParticipant(ctx, tx, d.CaseID, m.from, caseparticipant.RoleCc, now); err != nil {
-				return err
-			}
-		}
 	}
-	if err := tx.Ent.SupportCase.UpdateOneID(d.CaseID).SetLastActivityAt(now).SetUpdatedAt(now).Exec(ctx); err != nil {
+	// Update, not UpdateOneID: the latter re-reads the row inside a
+	// savepoint, four statements where one does.
+	if err := tx.Ent.SupportCase.Update().Where(supportcase.ID(d.CaseID)).SetLastActivityAt(now).SetUpdatedAt(now).Exec(ctx); err != nil {
 		return fmt.Errorf("touch case %d: %w", d.CaseID, err)
 	}
 	recovery, err := tx.Ent.SupportCase.Query().Where(supportcase.ID(d.CaseID), supportcase.KindEQ(supportcase.KindRecovery)).Exist(ctx)

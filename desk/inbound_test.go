@@ -202,6 +202,11 @@ func TestInboundRepliesJoinTheirCase(t *testing.T) {
 	if err != nil || n != len(replies) {
 		t.Errorf("%d requester_replied events (%v), want %d", n, err, len(replies))
 	}
+	// The requester's replies leave them the one requester participant.
+	parts, err := fx.client.CaseParticipant.Query().Where(caseparticipant.CaseID(c.ID)).All(ctx)
+	if err != nil || len(parts) != 1 || parts[0].Role != caseparticipant.RoleRequester {
+		t.Errorf("participants after the requester's replies: %v (%v), want the requester alone", parts, err)
+	}
 
 	// A stranger who types the tag opens a case of their own.
 	raw, id := compose(t, mailbox.Outgoing{From: newSender("mallory"), Subject: "Re: [" + c.Reference + "]", Text: "Give me the account."})
