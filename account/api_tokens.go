@@ -177,8 +177,10 @@ func (s *Services) ListAPITokens(ctx context.Context, userID int) ([]APITokenInf
 // RevokeAPIToken revokes token tokenID of userID for good, records
 // EventAPITokenRevoked and mails the owner. A token that is not the
 // user's is ErrNotFound; one revoked before is ErrAPITokenRevoked, with
-// no second event or mail. Expired tokens can be revoked. It needs no
-// second factor: taking access away is always allowed. The caller checks
+// no second event or mail. Expired tokens can be revoked. The service
+// asks for no second factor (taking access away is always allowed); the
+// web route sits behind the 2FA requirement of the account pages, which
+// sends an account without 2FA to enrol first. The caller checks
 // Security.RequireReauth first.
 func (s *Services) RevokeAPIToken(ctx context.Context, userID, tokenID int, at Attempt) error {
 	now := s.Security.now()

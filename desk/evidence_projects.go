@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/recoverydesk/recoverydesk/account"
@@ -88,7 +87,7 @@ func (e *Evidence) projectClaim(ctx context.Context, u *ent.User, name string) (
 
 func (e *Evidence) organizationClaim(ctx context.Context, u *ent.User, name string) (newItem, error) {
 	it := newItem{kind: KindClaimedOrganization, strength: StrengthPublic, source: "organization members"}
-	norm := strings.ToLower(strings.TrimSpace(name))
+	norm := account.NormalizeOrganizationName(name)
 	o, err := e.st.Ent.Organization.Query().
 		Where(organization.NameNormalized(norm)).
 		WithMembers(func(q *ent.OrganizationMemberQuery) { q.Where(organizationmember.UserID(u.ID)) }).

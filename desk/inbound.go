@@ -311,15 +311,14 @@ func (in *Inbound) joinCase(ctx context.Context, tx *store.Tx, m incoming, d Thr
 			return err
 		}
 	}
-	// Update, not UpdateOneID: the latter re-reads the row inside a
-	// savepoint, four statements where one does.
-	if err := tx.Ent.SupportCase.Update().Where(supportcase.ID(d.CaseID)).SetLastActivityAt(now).SetUpdatedAt(now).Exec(ctx); err != nil {
+	// One statement touches the case and says its kind (ent's UpdateOne
+	// would re-read the row inside a savepoint).
+	var kind supportcase.Kind
+	err := tx.Pgx.QueryRow(ctx, `UPDATE cases SET last_activity_at = $1, updated_at = $1 WHERE id = $2 RETURNING kind`, now, d.CaseID).Scan(&kind)
+	if err != nil {
 		return fmt.Errorf("touch case %d: %w", d.CaseID, err)
 	}
-	recovery, err := tx.Ent.SupportCase.Query().Where(supportcase.ID(d.CaseID), supportcase.KindEQ(supportcase.KindRecovery)).Exist(ctx)
-	if err != nil {
-		return fmt.Errorf("case %d kind: %w", d.CaseID, err)
-	}
+	recovery := kind == supportcase.KindRecovery
 	if recovery && !m.class.NoAutoReply() {
 		EnqueueEvidence(tx, d.CaseID, false)
 	}
@@ -363,7 +362,7 @@ func (in *Inbound) insertMessage(ctx context.Context, tx *store.Tx, caseID int, 
 		SetCc(addresses(p.Cc)).
 		SetSubject(clean(p.Subject)).
 		SetBodyText(clean(p.Text)).
-		SetRaw(smallRaw(m.f.Raw)).
+		SetRaw(inlineBytes(m.f.Raw)).
 		SetImapUID(m.f.UID).
 		SetImapUidvalidity(m.f.UIDValidity).
 		SetAutoSubmitted(m.class.NoAutoReply()).
@@ -399,15 +398,19 @@ func (in *Inbound) insertMessage(ctx context.Context, tx *store.Tx, caseID int, 
 		if ct == "" {
 			ct = attachment.DefaultContentType
 		}
-		if err := tx.Ent.Attachment.Create().
+		row, err := tx.Ent.Attachment.Create().
 			SetMessageID(id).
 			SetFilename(clean(a.Filename)).
 			SetContentType(clean(ct)).
 			SetSize(a.Size).
 			SetSha256(a.SHA256).
-			SetData(data).
+			SetData(inlineBytes(data)).
 			SetCreatedAt(now).
-			Exec(ctx); err != nil {
+			Save(ctx)
+		if err == nil && len(data) > store.LargeBytea {
+			err = tx.SetLargeBytea(ctx, attachment.Table, attachment.FieldData, row.ID, data)
+		}
+		if err != nil {
 			return fmt.Errorf("store attachment %q of %s: %w", a.Filename, m.msgID, err)
 		}
 	}
@@ -418,14 +421,15 @@ func (in *Inbound) insertMessage(ctx context.Context, tx *store.Tx, caseID int, 
 	return caseEvent(ctx, tx, caseID, nil, "attachments_dropped", map[string]any{"message_id": m.msgID, "attachments": dropped}, now)
 }
 
-// smallRaw is raw when it is small enough to go in the INSERT; a large
-// one goes in afterwards with store.Tx.SetLargeBytea, which does not copy
-// it in memory.
-func smallRaw(raw []byte) []byte {
-	if len(raw) > store.LargeBytea {
+// inlineBytes is b when it is small enough to go in the INSERT as a
+// parameter; a larger value (the raw message, a kept attachment) goes in
+// afterwards with store.Tx.SetLargeBytea, which does not copy it in
+// memory.
+func inlineBytes(b []byte) []byte {
+	if len(b) > store.LargeBytea {
 		return []byte{}
 	}
-	return raw
+	return b
 }
 
 // droppedParts lists what the parser left out of p and of the messages

@@ -2,6 +2,7 @@ package desk_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -189,6 +190,20 @@ func TestInboundStoresNamesWithoutDirectionControls(t *testing.T) {
 		if name != "PyPI gro.ipyp@ytiruces" {
 			t.Errorf("stored name %q, want the text without its direction controls", name)
 		}
+	}
+
+	// Encoded words can carry what a header line cannot: line separators
+	// and control characters become spaces (the parser already drops an
+	// escape).
+	encoded := "=?utf-8?b?" + base64.StdEncoding.EncodeToString([]byte("Ada AdminTeamX")) + "?="
+	raw = []byte("From: " + encoded + " <ada" + unique("x") + "@example.org>\r\n" +
+		"Subject: hello\r\nMessage-ID: <" + unique("ctl") + "@example.org>\r\n\r\nhi\r\n")
+	fx.deliver(raw)
+	if p, err = mailbox.Parse(raw, mailbox.ParseOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := fx.stored(p.MessageID).FromName; got != "Ada Admin TeamX" {
+		t.Errorf("stored name %q, want %q", got, "Ada Admin TeamX")
 	}
 }
 

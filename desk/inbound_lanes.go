@@ -2,6 +2,7 @@ package desk
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/recoverydesk/recoverydesk/account"
 	"github.com/recoverydesk/recoverydesk/mailbox"
@@ -91,5 +92,7 @@ func laneKeys(m incoming, signer *mailbox.MessageIDSigner) []string {
 	for _, ref := range SubjectTags(m.p.Subject) {
 		keys = append(keys, "case:"+ref)
 	}
-	return keys
+	// An empty value (no sender, a bounce without the original's ID) ties
+	// nothing together: kept, it would put every such message in one lane.
+	return slices.DeleteFunc(keys, func(k string) bool { return strings.HasSuffix(k, ":") })
 }

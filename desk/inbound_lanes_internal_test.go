@@ -66,3 +66,22 @@ func TestLanesKeepRelatedMessagesTogether(t *testing.T) {
 		t.Errorf("%d lanes, want 3 (lanes %v)", len(got), got)
 	}
 }
+
+// A message without a sender shares no key with another such message:
+// an empty value ties nothing together.
+func TestLaneKeysSkipEmptyValues(t *testing.T) {
+	signer, err := mailbox.NewMessageIDSigner(bytes.Repeat([]byte("s"), 32), "desk.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := NewInbound(nil, nil, signer, InboundOptions{})
+	m, err := in.prepare(mailbox.Fetched{Raw: []byte("Subject: no sender\r\nMessage-ID: <nosender@example.com>\r\n\r\nhi\r\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range laneKeys(m, signer) {
+		if k == "from:" || k == "id:" || k == "case:" {
+			t.Errorf("lane key %q has no value (keys %v)", k, laneKeys(m, signer))
+		}
+	}
+}

@@ -13,14 +13,14 @@ import (
 	"github.com/recoverydesk/recoverydesk/mailbox"
 )
 
-// TestInboundStoresALargeMessageWhole: a message over store.LargeBytea
-// takes the other way into messages.raw (a large object, not a query
-// parameter) and must arrive byte for byte, its attachment with it.
+// TestInboundStoresALargeMessageWhole: a message and an attachment over
+// store.LargeBytea take the other way into their columns (a large object,
+// not a query parameter) and must arrive byte for byte.
 func TestInboundStoresALargeMessageWhole(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	fx := newInbound(t)
-	video := make([]byte, store.LargeBytea*3/4+4096) // base64 makes the message larger than LargeBytea
+	video := make([]byte, store.LargeBytea+4096)
 	r := rand.New(rand.NewPCG(3, 4))
 	for i := range video {
 		video[i] = byte(r.UintN(256))

@@ -26,10 +26,11 @@
 //
 // Files are kept in a directory (DATA_DIR/files), not in PostgreSQL large
 // objects or bytea columns:
-//   - An upload is streamed to disk while it is hashed and measured, never
-//     held in memory whole; PostgreSQL would need the bytes in one value
-//     (bytea) or a session-bound large-object API with its own transaction
-//     rules.
+//   - An upload is copied into the store while it is hashed and measured,
+//     from the part the HTTP server received (in memory up to 16 MiB,
+//     spooled to a temporary file above); PostgreSQL would need the bytes
+//     in one value (bytea) or a session-bound large-object API with its
+//     own transaction rules.
 //   - Large objects and TOASTed bytea bloat the database: every deleted
 //     object leaves work for vacuum (and pg_largeobject for vacuumlo), and
 //     database backups and replicas carry every file.

@@ -69,12 +69,16 @@ func (s *FileStore) Put(ctx context.Context, r io.Reader, limit int64, accept fu
 	}
 	sha, md := sha256.New(), md5.New()
 	// One byte past the limit is enough to know the file is too large.
-	n, err := io.Copy(io.MultiWriter(tmp, sha, md, b2), io.LimitReader(ctxReader{ctx, r}, limit+1))
+	n, err := io.Copy(io.MultiWriter(tmp, sha, md, b2), io.LimitReader(r, limit+1))
 	if err != nil {
 		return StoredFile{}, fmt.Errorf("registry: write upload: %w", err)
 	}
 	if n > limit {
 		return StoredFile{}, tooLarge(limit)
+	}
+	// A shutdown during a long copy stores nothing.
+	if err := ctx.Err(); err != nil {
+		return StoredFile{}, fmt.Errorf("registry: write upload: %w", err)
 	}
 	if err := tmp.Sync(); err != nil {
 		return StoredFile{}, fmt.Errorf("registry: sync upload: %w", err)
@@ -130,18 +134,4 @@ func syncDir(dir string) error {
 		return fmt.Errorf("registry: sync %s: %w", dir, err)
 	}
 	return nil
-}
-
-// ctxReader stops a copy when its context ends (a client gone, a
-// shutdown deadline).
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

@@ -40,7 +40,7 @@ type UploadRequest struct {
 	// Filename is the content part's file name.
 	Filename string
 	// Content is the file; Size its declared length, -1 when unknown (a
-	// declared size over the limit is refused before anything is read).
+	// declared size over the limit is refused before Content is read).
 	Content io.Reader
 	Size    int64
 	// IP is the client's address.

@@ -276,6 +276,9 @@ func TestSizeLimit(t *testing.T) {
 	if n, _ := fx.st.Ent.ReleaseFile.Query().Where(releasefile.Filename(req.Filename)).Count(ctx); n != 0 {
 		t.Error("the oversized file was recorded")
 	}
+	if n := fx.storedFiles(t); n != 0 {
+		t.Errorf("%d files left in the store by refused uploads", n)
+	}
 
 	// Exactly at the limit is accepted.
 	exact := append(sdist(t, "x", "1"), 0)

@@ -43,7 +43,7 @@ func (h *handler) apiTokensShow(c *fiber.Ctx) error {
 
 // apiTokenCreate makes a token and shows it this once, in the answer.
 func (h *handler) apiTokenCreate(c *fiber.Ctx) error {
-	if redirected, err := h.apiTokensReauth(c, "Then create the token again."); redirected || err != nil {
+	if redirected, err := h.reauthBeforeOn(c, apiTokensPath, "Then create the token again."); redirected || err != nil {
 		return err
 	}
 	s := currentSession(c)
@@ -74,7 +74,7 @@ func (h *handler) apiTokenCreate(c *fiber.Ctx) error {
 
 // apiTokenRevoke revokes one of the user's tokens; anyone else's is a 404.
 func (h *handler) apiTokenRevoke(c *fiber.Ctx) error {
-	if redirected, err := h.apiTokensReauth(c, "Then revoke the token again."); redirected || err != nil {
+	if redirected, err := h.reauthBeforeOn(c, apiTokensPath, "Then revoke the token again."); redirected || err != nil {
 		return err
 	}
 	s := currentSession(c)
@@ -93,21 +93,6 @@ func (h *handler) apiTokenRevoke(c *fiber.Ctx) error {
 	}
 	return h.redirectWithFlash(c, apiTokensPath, "success",
 		"The token was revoked. Uploads with it are refused from now on.")
-}
-
-// apiTokensReauth sends the person to confirm their password, returning
-// to the token page, when the session has not authenticated recently;
-// redirected says the response is done.
-func (h *handler) apiTokensReauth(c *fiber.Ctx, then string) (redirected bool, err error) {
-	s := currentSession(c)
-	err = h.acct.Security.RequireReauth(c.UserContext(), s.ID)
-	switch {
-	case errors.Is(err, account.ErrReauthRequired):
-		return true, h.redirectWithFlash(c, reauthPath+"?next="+apiTokensPath, "info", "Confirm your password to continue. "+then)
-	case err != nil:
-		return false, fmt.Errorf("web: check re-authentication: %w", err)
-	}
-	return false, nil
 }
 
 func apiTokenExpiryDays(value string) (int, bool) {

@@ -67,12 +67,18 @@ func reauthNext(c *fiber.Ctx) string {
 // a sensitive change on the security page; if not, it redirects to the
 // re-authentication form (returning to the security page) and says so.
 func (h *handler) reauthBefore(c *fiber.Ctx) (redirected bool, err error) {
+	return h.reauthBeforeOn(c, securityPath, "Then repeat the change on the security page.")
+}
+
+// reauthBeforeOn is reauthBefore for a change made on the page at back,
+// which the re-authentication form returns to; then says what to do
+// there.
+func (h *handler) reauthBeforeOn(c *fiber.Ctx, back, then string) (redirected bool, err error) {
 	s := currentSession(c)
 	err = h.acct.Security.RequireReauth(c.UserContext(), s.ID)
 	switch {
 	case errors.Is(err, account.ErrReauthRequired):
-		return true, h.redirectWithFlash(c, reauthPath+"?next="+securityPath, "info",
-			"Confirm your password to continue. Then repeat the change on the security page.")
+		return true, h.redirectWithFlash(c, reauthPath+"?next="+back, "info", "Confirm your password to continue. "+then)
 	case err != nil:
 		return false, fmt.Errorf("web: check re-authentication: %w", err)
 	}

@@ -15,9 +15,10 @@ const uploadBodyMargin = 8 << 20
 
 // bodyLimit is the HTTP server's BodyLimit: room for the largest request
 // any route takes, the status page's files or a package upload. The
-// server spools a multipart body's large parts to temporary files rather
-// than memory before a handler runs; limitBodies then keeps the large
-// bodies to the routes that take them.
+// server reads the whole body before a handler runs (a multipart file
+// part over 16 MiB spooled to a temporary file, the rest in memory);
+// limitBodies then refuses large bodies on the routes that take none, and
+// the proxy in front should cap them earlier (README, Production).
 func bodyLimit(reg *registry.Service) int {
 	limit := int64(maxUploadBody)
 	if reg != nil && reg.MaxSize()+uploadBodyMargin > limit {

@@ -24,7 +24,9 @@ const (
 // refusing it here keeps the form parsers of other routes from chewing
 // through 30 MiB.
 func limitBody(c *fiber.Ctx) error {
-	if len(c.Request().Body()) > defaultBodyLimit && !acceptsFiles(c) {
+	// acceptsFiles first: Body() of a parsed multipart request rebuilds it
+	// in memory, spooled files included.
+	if !acceptsFiles(c) && len(c.Request().Body()) > defaultBodyLimit {
 		return fiber.ErrRequestEntityTooLarge
 	}
 	return c.Next()

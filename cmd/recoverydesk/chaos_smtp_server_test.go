@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"io"
+	"maps"
 	"net"
 	"strings"
 	"sync"
@@ -11,20 +12,20 @@ import (
 )
 
 // chaosSMTP is a relay in the test process. refuse decides the answer to
-// each RCPT TO (nil accepts); it counts what it was asked per recipient
-// and what it accepted.
+// each RCPT TO (nil accepts); it counts per recipient what it was asked
+// and what it took delivery of (DATA done).
 type chaosSMTP struct {
 	addr   string
 	refuse func(rcpt string) *smtp.SMTPError
 
-	mu       sync.Mutex
-	rcpts    map[string]int
-	accepted int
+	mu        sync.Mutex
+	rcpts     map[string]int
+	delivered map[string]int
 }
 
 func startChaosSMTP(t *testing.T, refuse func(rcpt string) *smtp.SMTPError) *chaosSMTP {
 	t.Helper()
-	s := &chaosSMTP{refuse: refuse, rcpts: map[string]int{}}
+	s := &chaosSMTP{refuse: refuse, rcpts: map[string]int{}, delivered: map[string]int{}}
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
 		return &chaosSMTPSession{s: s}, nil
 	}))
@@ -47,17 +48,14 @@ func (s *chaosSMTP) URL() string { return "smtp://" + s.addr }
 func (s *chaosSMTP) asked() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.rcpts))
-	for k, v := range s.rcpts {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(s.rcpts)
 }
 
-func (s *chaosSMTP) acceptedCount() int {
+// deliveredTo returns how many mails each recipient was delivered.
+func (s *chaosSMTP) deliveredTo() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.accepted
+	return maps.Clone(s.delivered)
 }
 
 type chaosSMTPSession struct {
@@ -86,7 +84,9 @@ func (ss *chaosSMTPSession) Data(r io.Reader) error {
 		return err
 	}
 	ss.s.mu.Lock()
-	ss.s.accepted += len(ss.to)
+	for _, to := range ss.to {
+		ss.s.delivered[to]++
+	}
 	ss.s.mu.Unlock()
 	return nil
 }

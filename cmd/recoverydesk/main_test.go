@@ -102,6 +102,13 @@ func TestHelpAndUsageErrors(t *testing.T) {
 		{[]string{"audit"}, 2, "missing subcommand"},
 		{[]string{"audit", "repair"}, 2, `unknown subcommand "repair"`},
 		{[]string{"audit", "verify", "now"}, 2, `unexpected argument "now"`},
+		{[]string{"bench", "--help"}, 0, "http     Load /recover"},
+		{[]string{"bench", "--help"}, 0, "ingest   APPEND"},
+		{[]string{"bench"}, 2, "name a benchmark"},
+		{[]string{"bench", "nope"}, 2, `unknown benchmark "nope"`},
+		{[]string{"bench", "http", "--help"}, 0, "-scenarios"},
+		{[]string{"bench", "ingest", "--help"}, 0, "-large-mib"},
+		{[]string{"bench", "ingest", "--bogus"}, 2, "flag provided but not defined: -bogus"},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

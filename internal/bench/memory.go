@@ -20,11 +20,22 @@ type Memory struct {
 	peakHeap uint64
 }
 
+// heapObjects is the runtime metric both LiveHeap and WatchMemory read:
+// bytes in heap objects, garbage not yet collected included.
+const heapObjects = "/memory/classes/heap/objects:bytes"
+
+// LiveHeap is the heap in use now (heapObjects).
+func LiveHeap() uint64 {
+	s := []metrics.Sample{{Name: heapObjects}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
 // WatchMemory samples the live Go heap every interval until Stop.
 func WatchMemory(ctx context.Context, interval time.Duration) *Memory {
 	ctx, cancel := context.WithCancel(ctx)
 	m := &Memory{stop: cancel}
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	sample := []metrics.Sample{{Name: heapObjects}}
 	read := func() {
 		metrics.Read(sample)
 		if v := sample[0].Value; v.Kind() == metrics.KindUint64 && v.Uint64() > m.peakHeap {

@@ -7,8 +7,9 @@ import (
 	"strings"
 )
 
-// maxUploadSize bounds UPLOAD_MAX_SIZE: the HTTP server holds up to this
-// much of a request, spooled to disk, before the handler runs.
+// maxUploadSize bounds UPLOAD_MAX_SIZE: the HTTP server reads a request
+// of up to this much (a large file part spooled to a temporary file)
+// before the handler runs.
 const maxUploadSize = 10 << 30
 
 // sizeUnits are the suffixes parseSize knows: binary units, and decimal

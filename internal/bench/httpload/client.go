@@ -49,9 +49,6 @@ func (c *Client) ID() int { return c.id }
 // Visits is how many visitors this client has started.
 func (c *Client) Visits() int { return c.visits }
 
-// Addr is the current visitor's client address.
-func (c *Client) Addr() string { return c.addr }
-
 // RunID distinguishes this run from others: scenarios put it in the data
 // they submit, so reruns against one database do not collide.
 func (c *Client) RunID() string { return c.run.idString }

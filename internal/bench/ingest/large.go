@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
-	"runtime/metrics"
 	"time"
 
 	"github.com/recoverydesk/recoverydesk/internal/bench"
@@ -48,7 +47,7 @@ func RunLarge(ctx context.Context, d Deps, o Options, size int) (LargeReport, er
 		return rep, err
 	}
 	runtime.GC()
-	rep.Baseline = liveHeap()
+	rep.Baseline = bench.LiveHeap()
 	mem := bench.WatchMemory(ctx, time.Millisecond)
 	start := time.Now()
 	runCtx, stop := context.WithCancel(ctx)
@@ -63,12 +62,6 @@ func RunLarge(ctx context.Context, d Deps, o Options, size int) (LargeReport, er
 	stop()
 	<-done
 	return rep, err
-}
-
-func liveHeap() uint64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
 }
 
 // largeMessage builds a message of about size bytes.
