@@ -220,6 +220,26 @@ func ProjectDetail(ctx context.Context, client *ent.Client, name string, userID 
 	return info, nil
 }
 
+// ProjectNames returns the names of the projects userID has a role in, in
+// ListProjects' order: what a token can be scoped to, without
+// ListProjects' reading of every release and file.
+func ProjectNames(ctx context.Context, client *ent.Client, userID int) ([]string, error) {
+	names, err := client.Project.Query().
+		Where(project.HasRolesWith(projectrole.UserID(userID))).
+		Order(ent.Asc(project.FieldNameNormalized)).
+		Select(project.FieldName).
+		Strings(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("account: project names of user %d: %w", userID, err)
+	}
+	return names, nil
+}
+
+// ProjectNames is ProjectNames on the services' database.
+func (s *Services) ProjectNames(ctx context.Context, userID int) ([]string, error) {
+	return ProjectNames(ctx, s.Security.st.Ent, userID)
+}
+
 // ListProjects is ListProjects on the services' database.
 func (s *Services) ListProjects(ctx context.Context, userID int) ([]ProjectRow, error) {
 	return ListProjects(ctx, s.Security.st.Ent, userID)

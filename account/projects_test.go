@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -105,6 +106,9 @@ func TestProjectsListAndDetail(t *testing.T) {
 	}
 	if rows[0].Name != walk.Name || rows[1].Name != json.Name {
 		t.Errorf("order %q, %q; want by name", rows[0].Name, rows[1].Name)
+	}
+	if names, err := account.ProjectNames(ctx, st.Ent, u.ID); err != nil || !slices.Equal(names, []string{walk.Name, json.Name}) {
+		t.Errorf("ProjectNames %q (%v), want ListProjects' names %q", names, err, []string{walk.Name, json.Name})
 	}
 	if r := rows[0]; r.Role != "maintainer" || !r.Since.Equal(day(4)) || r.Releases != 0 || !r.LastUpload.IsZero() {
 		t.Errorf("aardwalk row %+v", r)

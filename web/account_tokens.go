@@ -113,7 +113,7 @@ func (h *handler) renderAPITokens(c *fiber.Ctx, status int, form pages.APITokenF
 	if err != nil {
 		return fmt.Errorf("web: api tokens of user %d: %w", s.UserID, err)
 	}
-	projects, err := h.acct.ListProjects(ctx, s.UserID)
+	projects, err := h.acct.ProjectNames(ctx, s.UserID)
 	if err != nil {
 		return fmt.Errorf("web: projects of user %d: %w", s.UserID, err)
 	}
@@ -133,8 +133,8 @@ func (h *handler) renderAPITokens(c *fiber.Ctx, status int, form pages.APITokenF
 	if h.cfg.BaseURL != nil {
 		v.UploadURL = h.cfg.BaseURL.JoinPath(PathUpload).String()
 	}
-	for _, p := range projects {
-		v.Scopes = append(v.Scopes, components.Option{Value: p.Name, Label: "Only " + p.Name})
+	for _, name := range projects {
+		v.Scopes = append(v.Scopes, components.Option{Value: name, Label: "Only " + name})
 	}
 	for _, e := range apiTokenExpiries {
 		v.Expiries = append(v.Expiries, components.Option{Value: e.value, Label: e.label})
